@@ -1,0 +1,272 @@
+//! `slasim profile list|show|query|plot`.
+
+use crate::error::{Error, Result};
+use crate::output::{text_table, write_json};
+use crate::profile::{self, facts, Profile, Role};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// `slasim profile …`
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Profile action.
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+/// Profile actions.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// List the shipped profiles: name, model, GPU, backend, engines (role, TP, KV capacity), origin.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a profile's measured points, KV numbers and derived facts (largest ISL meeting a
+    /// TTFT target, largest batch meeting an ITL target, peak throughputs).
+    Show {
+        /// A shipped profile name (see `profile list`) or a path to a profile directory or file
+        /// (profiler output dir, pre-swept npz, ConfigMap JSON, mocker npz; `FILE.npz#ROW` picks a row).
+        profile: String,
+        /// TTFT target for the derived facts, ms.
+        #[arg(long, default_value_t = 500.0)]
+        ttft: f64,
+        /// ITL target for the derived facts, ms.
+        #[arg(long, default_value_t = 50.0)]
+        itl: f64,
+        /// Context length (tokens) at which the largest batch meeting the ITL target is computed.
+        #[arg(long, default_value_t = 2176.0)]
+        context: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Query the interpolated curves: `--isl N` gives TTFT and prefill throughput;
+    /// `--kv-usage U --context C` gives ITL and decode throughput.
+    Query {
+        /// Shipped profile name or path.
+        profile: String,
+        /// Engine TP (needed when the profile has several).
+        #[arg(long)]
+        tp: Option<u32>,
+        /// Engine role to query (default: prefill for --isl, decode for --kv-usage).
+        #[arg(long, value_parser = ["prefill", "decode"])]
+        role: Option<String>,
+        /// Prompt length, tokens.
+        #[arg(long, conflicts_with_all = ["kv_usage", "context"])]
+        isl: Option<f64>,
+        /// KV-cache usage on the surface's scale (KV tokens in use / max_kv_tokens).
+        #[arg(long, requires = "context")]
+        kv_usage: Option<f64>,
+        /// Context length, tokens.
+        #[arg(long, requires = "kv_usage")]
+        context: Option<f64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw a profile: prefill TTFT vs ISL, decode ITL vs kv_usage (one line per context),
+    /// decode throughput/GPU vs ITL. The format follows the extension (.png or .svg).
+    Plot {
+        /// Shipped profile name or path.
+        profile: String,
+        /// Output file (.png or .svg).
+        #[arg(long)]
+        out: PathBuf,
+        /// Engine TP to draw (default: every engine).
+        #[arg(long)]
+        tp: Option<u32>,
+    },
+}
+
+/// Runs a profile action.
+pub fn run(a: ProfileArgs) -> Result<i32> {
+    match a.action {
+        ProfileAction::List { json } => {
+            let all = profile::shipped::all()?;
+            let entries: Vec<_> = all.iter().map(facts::list_entry).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
+            } else {
+                let mut rows = vec![vec![
+                    "name".to_string(),
+                    "model".into(),
+                    "GPU".into(),
+                    "backend".into(),
+                    "engines (role TP, KV tokens)".into(),
+                    "origin".into(),
+                ]];
+                for e in &entries {
+                    let eng = e
+                        .engines
+                        .iter()
+                        .map(|x| {
+                            format!(
+                                "{} TP{}{}",
+                                x.role,
+                                x.tp,
+                                x.max_kv_tokens.map(|k| format!(" {k:.0}")).unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    rows.push(vec![
+                        e.name.clone(),
+                        e.model.clone(),
+                        e.gpu.clone(),
+                        e.backend.clone(),
+                        eng,
+                        e.origin.clone(),
+                    ]);
+                }
+                print!("{}", text_table(&rows));
+            }
+            Ok(0)
+        }
+        ProfileAction::Show {
+            profile,
+            ttft,
+            itl,
+            context,
+            json,
+        } => {
+            positive("--ttft", ttft)?;
+            positive("--itl", itl)?;
+            positive("--context", context)?;
+            let p = profile::resolve(&profile)?;
+            let s = facts::show(
+                &p,
+                facts::Targets {
+                    ttft_ms: ttft,
+                    itl_ms: itl,
+                    context,
+                },
+            );
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+            } else {
+                print!("{}", facts::show_text(&s));
+            }
+            Ok(0)
+        }
+        ProfileAction::Query {
+            profile,
+            tp,
+            role,
+            isl,
+            kv_usage,
+            context,
+            json,
+        } => {
+            let p = profile::resolve(&profile)?;
+            query(&p, tp, role.as_deref(), isl, kv_usage, context, json)
+        }
+        ProfileAction::Plot { profile, out, tp } => {
+            let p = profile::resolve(&profile)?;
+            plot(&p, &out, tp)
+        }
+    }
+}
+
+fn positive(flag: &str, v: f64) -> Result<()> {
+    if !(v.is_finite() && v > 0.0) {
+        return Err(Error::usage(flag, format!("must be a positive number, got {v}")));
+    }
+    Ok(())
+}
+
+fn engine_for<'a>(p: &'a Profile, tp: Option<u32>, role: Role) -> Result<&'a crate::profile::EngineProfile> {
+    match role {
+        Role::Prefill => p.prefill_engine(tp, "--tp"),
+        _ => p.decode_engine(tp, "--tp"),
+    }
+}
+
+fn query(
+    p: &Profile,
+    tp: Option<u32>,
+    role: Option<&str>,
+    isl: Option<f64>,
+    kv: Option<f64>,
+    ctx: Option<f64>,
+    json: bool,
+) -> Result<i32> {
+    if let Some(isl) = isl {
+        positive("--isl", isl)?;
+        let role = if role == Some("decode") {
+            Role::Decode
+        } else {
+            Role::Prefill
+        };
+        let e = engine_for(p, tp, role)?;
+        let c = e.prefill.as_ref().ok_or_else(|| {
+            Error::usage(
+                "--role",
+                format!("the {} engine at TP{} has no prefill curve", e.role, e.tp),
+            )
+        })?;
+        let (t, th) = (c.ttft_ms(isl), c.thpt_per_gpu(isl));
+        if json {
+            println!("{}", serde_json::json!({"ttft_ms": t, "prefill_thpt_per_gpu": th}));
+        } else {
+            println!(
+                "TTFT({isl} tokens) = {t:.3} ms; prefill throughput = {th:.1} tokens/s/GPU ({} TP{})",
+                e.role, e.tp
+            );
+        }
+        return Ok(0);
+    }
+    let (Some(u), Some(c)) = (kv, ctx) else {
+        return Err(Error::usage(
+            "profile query",
+            "give --isl N, or --kv-usage U with --context C",
+        ));
+    };
+    if !(u.is_finite() && u >= 0.0) {
+        return Err(Error::usage("--kv-usage", format!("must be ≥ 0, got {u}")));
+    }
+    positive("--context", c)?;
+    let role = if role == Some("prefill") {
+        Role::Prefill
+    } else {
+        Role::Decode
+    };
+    let e = engine_for(p, tp, role)?;
+    let d = e.decode.as_ref().ok_or_else(|| {
+        Error::usage(
+            "--role",
+            format!("the {} engine at TP{} has no decode surface", e.role, e.tp),
+        )
+    })?;
+    let (itl, th) = (d.itl_ms(u, c), d.thpt_per_gpu(u, c));
+    if json {
+        println!("{}", serde_json::json!({"itl_ms": itl, "decode_thpt_per_gpu": th}));
+    } else {
+        println!(
+            "ITL(kv_usage {u}, context {c}) = {itl:.3} ms; decode throughput = {th:.1} tokens/s/GPU ({} TP{})",
+            e.role, e.tp
+        );
+    }
+    Ok(0)
+}
+
+#[cfg(feature = "plot")]
+fn plot(p: &Profile, out: &std::path::Path, tp: Option<u32>) -> Result<i32> {
+    crate::profile::plot::plot_profile(p, out, tp)?;
+    eprintln!("wrote {}", out.display());
+    Ok(0)
+}
+
+#[cfg(not(feature = "plot"))]
+fn plot(_p: &Profile, _out: &std::path::Path, _tp: Option<u32>) -> Result<i32> {
+    Err(Error::usage(
+        "profile plot",
+        "this build has no plotting; rebuild with the default `plot` feature",
+    ))
+}
+
+#[allow(dead_code)]
+fn _unused() {
+    let _ = write_json::<()>;
+}

@@ -1,0 +1,20 @@
+//! # slasim — an LLM-serving SLA simulator
+//!
+//! A discrete-event simulator of LLM serving deployments (vLLM, SGLang, TRT-LLM, NVIDIA Dynamo)
+//! driven by measured prefill/decode performance profiles. It predicts TTFT / ITL / E2E
+//! percentiles and goodput for a deployment and a workload without a GPU.
+//!
+//! Modules, by domain:
+//! * [`profile`] — performance profiles: loading (Dynamo npz/JSON layouts), validation,
+//!   interpolation, the shipped profiles, plots.
+//! * [`cli`] — the command-line interface (argument types and command runners); the binary
+//!   only parses and calls [`cli::run`].
+//! * [`output`] — writing result files atomically, text tables.
+//! * [`error`] — typed errors naming file, field and expectation.
+
+pub mod cli;
+pub mod error;
+pub mod output;
+pub mod profile;
+
+pub use error::{Error, Result};
