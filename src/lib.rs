@@ -9,12 +9,19 @@
 //!   interpolation, the shipped profiles, plots.
 //! * [`cli`] — the command-line interface (argument types and command runners); the binary
 //!   only parses and calls [`cli::run`].
+//! * [`workload`] — arrival processes, request-length models, trace replay.
+//! * [`metrics`] — per-request records, percentiles, goodput, output formats.
+//! * [`sim`] — the discrete-event simulator: events, engines, schedulers, KV cache, router.
 //! * [`output`] — writing result files atomically, text tables.
 //! * [`error`] — typed errors naming file, field and expectation.
 
+pub mod bench;
 pub mod cli;
 pub mod error;
+pub mod metrics;
 pub mod output;
 pub mod profile;
+pub mod sim;
+pub mod workload;
 
 pub use error::{Error, Result};

@@ -3,12 +3,18 @@
 //!
 //! Exit codes: 0 success; 1 a check failed; 2 bad input or usage (returned as [`crate::Error`]).
 
+pub mod args;
+mod bench_cmd;
 mod profile_cmd;
+pub mod progress;
+mod simulate_cmd;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
 
+pub use bench_cmd::BenchArgs;
 pub use profile_cmd::ProfileArgs;
+pub use simulate_cmd::SimulateArgs;
 
 /// slasim: predict TTFT / ITL / E2E latency and goodput of an LLM-serving deployment by
 /// discrete-event simulation over measured performance profiles — no GPU needed.
@@ -23,13 +29,19 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Simulate a deployment under a workload; print TTFT/ITL/E2E percentiles and goodput.
+    Simulate(Box<SimulateArgs>),
     /// List, show, query and plot performance profiles.
     Profile(ProfileArgs),
+    /// Measure simulator speed on the reference scenario (1M requests, 8 agg replicas).
+    Bench(BenchArgs),
 }
 
 /// Runs a parsed command line; returns the process exit code (0 or 1), or an error (exit 2).
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Simulate(a) => simulate_cmd::run(*a),
         Command::Profile(a) => profile_cmd::run(a),
+        Command::Bench(a) => bench_cmd::run(a),
     }
 }

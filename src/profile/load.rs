@@ -5,7 +5,7 @@
 //! | profiler output | `selected_prefill_interpolation/raw_data.npz`, `selected_decode_interpolation/raw_data.npz` (+ optional `profile_meta.json` for TPs and model) | the sub-directories |
 //! | pre-swept | `prefill.npz`, `decode.npz`: the same keys with a leading row axis (one row per engine config) and metadata arrays (`tp`, `gpu_type`, `model`, …) | the file names, or 2-D arrays / metadata keys |
 //! | ConfigMap JSON | `prefill_raw_data.json`, `decode_raw_data.json`: the planner's ConfigMap payloads, same keys | the file names, or the keys in a `.json` |
-//! | mocker npz | one npz with `prefill_isl`, `prefill_ttft_ms`, `decode_active_kv_tokens`, `decode_context_length`, `decode_itl` (a grid `[kv, context]` or flat points) | the `decode_active_kv_tokens` key |
+//! | mocker npz | one npz with `prefill_isl`, `prefill_ttft_ms`, `decode_active_kv_tokens`, `decode_context_length`, `decode_itl` (a grid `[kv, context]` or flat points) | any of those keys but `prefill_isl` |
 //!
 //! A path may end in `#N` to pick row N (0-based) of a pre-swept file.
 //! Every check names the file and the key; see [`super::validate`].
@@ -197,7 +197,9 @@ fn load_single_file(src: &DirSource, fname: &str, row: Option<usize>) -> Result<
         ));
     }
     let a = NpzArchive::open(&display, &bytes)?;
-    if a.has("decode_active_kv_tokens") {
+    // Any key only the mocker layout has (not just `decode_active_kv_tokens`), so a mocker file
+    // missing one of its keys is reported against its own layout.
+    if MOCKER_ONLY_KEYS.iter().any(|k| a.has(k)) {
         return Ok((vec![mocker(&a)?], meta));
     }
     let pre_swept_file = a.has("tp") || a.has("gpu_type");
@@ -263,7 +265,7 @@ fn read_meta(src: &dyn FileSource) -> Result<Meta> {
         match v.get(k) {
             None => Ok(None),
             Some(x) => match x.as_u64() {
-                Some(t) if t >= 1 && t <= 1024 => Ok(Some(t as u32)),
+                Some(t) if (1..=1024).contains(&t) => Ok(Some(t as u32)),
                 _ => Err(Error::data(&file, k, format!("is {x}; expected a TP size ≥ 1"))),
             },
         }
@@ -557,6 +559,14 @@ fn select_rows(a: &NpzArchive, n: usize, row: Option<usize>) -> Result<Vec<usize
     }
 }
 
+/// Keys that only Dynamo mocker's layout has.
+const MOCKER_ONLY_KEYS: [&str; 4] = [
+    "decode_active_kv_tokens",
+    "prefill_ttft_ms",
+    "decode_context_length",
+    "decode_itl",
+];
+
 /// Reads Dynamo mocker's perf-model npz (decode axis in active KV tokens).
 ///
 /// `decode_itl` is either a grid of shape `[len(decode_active_kv_tokens), len(decode_context_length)]`
@@ -568,6 +578,8 @@ pub fn mocker(a: &NpzArchive) -> Result<EngineProfile> {
     let isl = a.numeric("prefill_isl")?.0;
     let ttft = a.numeric("prefill_ttft_ms")?.0;
     super::validate::same_len(a.file(), "prefill_ttft_ms", ttft.len(), "prefill_isl", isl.len())?;
+    // checked here so errors name this layout's key (PrefillCurve would say `prefill_ttft`)
+    super::validate::finite_positive(a.file(), "prefill_ttft_ms", &ttft)?;
     let thpt: Vec<f64> = isl
         .iter()
         .zip(&ttft)
@@ -609,6 +621,17 @@ pub fn mocker(a: &NpzArchive) -> Result<EngineProfile> {
                     ctx.len()
                 ),
             ));
+        }
+        for (key, axis) in [("decode_active_kv_tokens", &kv), ("decode_context_length", &ctx)] {
+            let mut sorted = axis.clone();
+            sorted.sort_by(f64::total_cmp);
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return Err(Error::data(
+                    a.file(),
+                    key,
+                    format!("has the value {} twice; expected distinct grid values", w[0]),
+                ));
+            }
         }
         for (i, k) in kv.iter().enumerate() {
             for (j, c) in ctx.iter().enumerate() {

@@ -1,0 +1,294 @@
+//! Flag groups shared by every command that simulates (`simulate`, `bench`, later `calibrate`,
+//! `sweep`): deployment, workload, SLA.
+
+use crate::error::{Error, Result};
+use crate::metrics::Sla;
+use crate::profile::{self, Profile};
+use crate::sim::calibration::Calibration;
+use crate::sim::deployment::{Deployment, DeploymentOptions, Mode, SchedulerKind};
+use crate::sim::router::RouterPolicy;
+use crate::workload::{self, ArrivalPattern, LengthDist, LengthModel, LoadSpec, WorkloadSpec};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The embedded default deployment: the Dynamo comparison test case as AIC recommended it.
+pub const DEFAULT_DEPLOYMENT_TOML: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/calibration/deployments/qwen3-32b-h200-trtllm-aic.toml"));
+
+/// Deployment flags (override `--deployment FILE.toml`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct DeploymentFlags {
+    /// Profile: a shipped name (`slasim profile list`) or a path (profiler dir, pre-swept npz,
+    /// ConfigMap JSON, mocker npz). Default: the embedded default deployment's profile
+    /// (qwen3-32b/h200/trtllm-aic).
+    #[arg(long, help_heading = "Deployment")]
+    pub profile: Option<String>,
+    /// Deployment TOML file (schema in README and calibration/deployments/); flags override it.
+    #[arg(long, value_name = "FILE.toml", help_heading = "Deployment")]
+    pub deployment: Option<PathBuf>,
+    /// Serving mode (default: disagg for profiles with separate prefill/decode engines, else agg).
+    #[arg(long, value_enum, help_heading = "Deployment")]
+    pub mode: Option<Mode>,
+    /// Agg: engine tensor-parallel size (GPUs per replica).
+    #[arg(long, help_heading = "Deployment")]
+    pub tp: Option<u32>,
+    /// Disagg: prefill worker TP.
+    #[arg(long, help_heading = "Deployment")]
+    pub prefill_tp: Option<u32>,
+    /// Disagg: decode worker TP.
+    #[arg(long, help_heading = "Deployment")]
+    pub decode_tp: Option<u32>,
+    /// Disagg: number of prefill workers.
+    #[arg(long, help_heading = "Deployment")]
+    pub prefill_workers: Option<u32>,
+    /// Disagg: number of decode workers.
+    #[arg(long, help_heading = "Deployment")]
+    pub decode_workers: Option<u32>,
+    /// Agg: number of replicas.
+    #[arg(long, help_heading = "Deployment")]
+    pub replicas: Option<u32>,
+    /// Batch-size cap per engine (default 256; the embedded default deployment uses 8).
+    #[arg(long, help_heading = "Deployment")]
+    pub max_num_seqs: Option<u32>,
+    /// Token budget per engine iteration (default 8192).
+    #[arg(long, help_heading = "Deployment")]
+    pub max_batched_tokens: Option<u32>,
+    /// KV-cache block size, tokens (default 16).
+    #[arg(long, help_heading = "Deployment")]
+    pub block_size: Option<u32>,
+    /// Replica scheduler (default vllm).
+    #[arg(long, value_enum, help_heading = "Deployment")]
+    pub scheduler: Option<SchedulerKind>,
+    /// Router policy across workers (default least-loaded).
+    #[arg(long, value_enum, help_heading = "Deployment")]
+    pub router: Option<RouterPolicy>,
+    /// Override the agg/decode engine's KV capacity, tokens.
+    #[arg(long, value_name = "TOKENS", help_heading = "Deployment")]
+    pub kv_capacity: Option<u64>,
+    /// Disable chunked prefill (vllm scheduler): whole prompts only.
+    #[arg(long, help_heading = "Deployment")]
+    pub no_chunked_prefill: bool,
+    /// Calibration parameters JSON (see calibration/).
+    #[arg(long, value_name = "FILE", help_heading = "Deployment")]
+    pub calibration: Option<PathBuf>,
+}
+
+impl DeploymentFlags {
+    fn options(&self) -> DeploymentOptions {
+        DeploymentOptions {
+            profile: self.profile.clone(),
+            mode: self.mode,
+            tp: self.tp,
+            prefill_tp: self.prefill_tp,
+            decode_tp: self.decode_tp,
+            replicas: self.replicas,
+            prefill_workers: self.prefill_workers,
+            decode_workers: self.decode_workers,
+            max_num_seqs: self.max_num_seqs,
+            max_batched_tokens: self.max_batched_tokens,
+            block_size: self.block_size,
+            chunked_prefill: if self.no_chunked_prefill { Some(false) } else { None },
+            scheduler: self.scheduler,
+            router: self.router,
+            kv_capacity_tokens: self.kv_capacity,
+            prefill_kv_capacity_tokens: None,
+        }
+    }
+
+    /// True when nothing selects a deployment, so the embedded default applies.
+    pub fn is_default(&self) -> bool {
+        self.profile.is_none() && self.deployment.is_none()
+    }
+
+    /// Resolves the profile and builds the deployment.
+    pub fn resolve(&self) -> Result<(Profile, Deployment)> {
+        let base = match &self.deployment {
+            Some(p) => DeploymentOptions::load(p)?,
+            None if self.profile.is_none() => toml::from_str(DEFAULT_DEPLOYMENT_TOML)
+                .map_err(|e| Error::data("embedded default deployment", "(toml)", e.to_string()))?,
+            None => DeploymentOptions::default(),
+        };
+        let opts = base.overridden_by(&self.options());
+        let name = opts.profile.clone().ok_or_else(|| {
+            Error::usage("--profile", "no profile: give --profile NAME|PATH or a deployment file with `profile = …`")
+        })?;
+        let prof = profile::resolve(&name)?;
+        let dep = opts.build(&prof)?;
+        Ok((prof, dep))
+    }
+
+    /// The calibration parameters (neutral without `--calibration`).
+    pub fn calibration(&self) -> Result<Calibration> {
+        match &self.calibration {
+            Some(p) => Calibration::load(p),
+            None => Ok(Calibration::default()),
+        }
+    }
+}
+
+/// Inter-arrival distribution of open-loop load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ArrivalKind {
+    /// Exponential gaps.
+    #[default]
+    Poisson,
+    /// Gamma gaps with `--cv`.
+    Gamma,
+    /// Equal gaps.
+    Constant,
+}
+
+/// Workload flags.
+#[derive(Debug, Clone, Args, Default)]
+pub struct WorkloadFlags {
+    /// Closed loop: N requests in flight, a new one sent the instant one finishes (AIPerf
+    /// `--concurrency`). Repeat (or comma-separate) to sweep.
+    #[arg(long, value_delimiter = ',', help_heading = "Workload")]
+    pub concurrency: Vec<i64>,
+    /// Open loop: mean request rate, req/s. Repeat (or comma-separate) to sweep.
+    #[arg(long, value_delimiter = ',', help_heading = "Workload")]
+    pub rps: Vec<f64>,
+    /// Inter-arrival distribution for --rps.
+    #[arg(long, value_enum, default_value = "poisson", help_heading = "Workload")]
+    pub arrival: ArrivalKind,
+    /// Coefficient of variation of gamma inter-arrivals.
+    #[arg(long, default_value_t = 1.0, help_heading = "Workload")]
+    pub cv: f64,
+    /// Time-varying Poisson rate between MIN and MAX req/s over PERIOD_S seconds
+    /// (rate(t) = MIN + (MAX−MIN)(1−cos 2πt/PERIOD)/2).
+    #[arg(long, value_name = "MIN:MAX:PERIOD_S", help_heading = "Workload")]
+    pub sinusoid: Option<String>,
+    /// Piecewise-constant rate schedule: CSV with header `start_s,rps`.
+    #[arg(long, value_name = "FILE.csv", help_heading = "Workload")]
+    pub rate_file: Option<PathBuf>,
+    /// Request trace: a shipped name (splitwise_conv, splitwise_code) or a Vidur/Splitwise CSV
+    /// (`arrived_at`, `num_prefill_tokens`, `num_decode_tokens`). Replays its arrival times
+    /// unless --rps/--concurrency/--sinusoid give the arrivals; lengths come from the trace.
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Workload")]
+    pub trace: Option<String>,
+    /// Trace time compression: 2 replays the trace twice as fast.
+    #[arg(long, default_value_t = 1.0, help_heading = "Workload")]
+    pub trace_rate_scale: f64,
+    /// Prompt length: N, or uniform:MIN:MAX, normal:MEAN:STD, lognormal:MEAN:STD, zipf:MAX:EXP.
+    #[arg(long, default_value = "2048", help_heading = "Workload")]
+    pub isl: String,
+    /// Output length (≥ 1), same syntax as --isl.
+    #[arg(long, default_value = "256", help_heading = "Workload")]
+    pub osl: String,
+    /// Requests per run (default 100 for --concurrency, the trace length for a trace replay,
+    /// 1000 otherwise unless --duration is given).
+    #[arg(long, help_heading = "Workload")]
+    pub requests: Option<i64>,
+    /// Open loop: stop arrivals after this many seconds.
+    #[arg(long, value_name = "SECONDS", help_heading = "Workload")]
+    pub duration: Option<f64>,
+    /// Random seed (arrivals and lengths use separate streams derived from it).
+    #[arg(long, default_value_t = 1, help_heading = "Workload")]
+    pub seed: u64,
+}
+
+/// Default closed-loop levels of the embedded default (the Dynamo comparison's AIPerf levels).
+pub const DEFAULT_CONCURRENCY: [u32; 4] = [1, 4, 7, 9];
+
+impl WorkloadFlags {
+    /// The workloads to run: one per --concurrency / --rps value (or one for a sinusoid, rate
+    /// file or trace; or the default concurrency levels when no load is given).
+    pub fn workloads(&self) -> Result<Vec<WorkloadSpec>> {
+        let trace = match &self.trace {
+            Some(t) => Some(Arc::new(workload::resolve_trace(t)?)),
+            None => None,
+        };
+        let lengths = if trace.is_some() {
+            LengthModel::Trace
+        } else {
+            LengthModel::Dist { isl: LengthDist::parse("--isl", &self.isl)?, osl: LengthDist::parse("--osl", &self.osl)? }
+        };
+        let requests = match self.requests {
+            Some(n) if n < 1 => return Err(Error::usage("--requests", format!("must be ≥ 1, got {n}"))),
+            Some(n) => Some(n as u64),
+            None => None,
+        };
+        let mut loads: Vec<LoadSpec> = Vec::new();
+        for &c in &self.concurrency {
+            if c < 1 || c > 1_000_000 {
+                return Err(Error::usage("--concurrency", format!("must be between 1 and 1000000, got {c}")));
+            }
+            loads.push(LoadSpec::Concurrency(c as u32));
+        }
+        for &r in &self.rps {
+            if !(r.is_finite() && r > 0.0) {
+                return Err(Error::usage("--rps", format!("must be a positive rate in req/s, got {r}")));
+            }
+            loads.push(LoadSpec::OpenLoop(match self.arrival {
+                ArrivalKind::Poisson => ArrivalPattern::Poisson { rps: r },
+                ArrivalKind::Gamma => ArrivalPattern::Gamma { rps: r, cv: self.cv },
+                ArrivalKind::Constant => ArrivalPattern::Constant { rps: r },
+            }));
+        }
+        if let Some(s) = &self.sinusoid {
+            loads.push(LoadSpec::OpenLoop(ArrivalPattern::parse_sinusoid(s)?));
+        }
+        if let Some(p) = &self.rate_file {
+            loads.push(LoadSpec::OpenLoop(ArrivalPattern::Piecewise { steps: workload::load_rate_schedule(p)? }));
+        }
+        if loads.is_empty() {
+            match &trace {
+                Some(t) if t.has_arrivals() => loads.push(LoadSpec::OpenLoop(ArrivalPattern::Trace)),
+                Some(_) => {
+                    return Err(Error::usage(
+                        "--trace",
+                        "the trace has no `arrived_at` column; give the arrivals with --rps, --concurrency or --sinusoid",
+                    ))
+                }
+                None => loads.extend(DEFAULT_CONCURRENCY.iter().map(|&c| LoadSpec::Concurrency(c))),
+            }
+        }
+        let mut out = Vec::new();
+        for load in loads {
+            let requests = match (&load, requests) {
+                (_, Some(n)) => Some(n),
+                (LoadSpec::Concurrency(_), None) if trace.is_none() => Some(100),
+                (LoadSpec::OpenLoop(ArrivalPattern::Trace), None) => None,
+                (_, None) if trace.is_some() => Some(trace.as_ref().map(|t| t.rows.len() as u64).unwrap_or(1)),
+                (_, None) if self.duration.is_some() => None,
+                (_, None) => Some(1000),
+            };
+            let w = WorkloadSpec {
+                load,
+                requests,
+                duration_s: self.duration,
+                lengths: lengths.clone(),
+                trace: trace.clone(),
+                trace_rate_scale: self.trace_rate_scale,
+                seed: self.seed,
+            };
+            w.validate()?;
+            out.push(w);
+        }
+        Ok(out)
+    }
+}
+
+/// SLA flags.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SlaFlags {
+    /// TTFT target, ms (goodput counts requests meeting both targets).
+    #[arg(long, default_value_t = 500.0, help_heading = "SLA")]
+    pub ttft: f64,
+    /// ITL (TPOT) target, ms.
+    #[arg(long, default_value_t = 50.0, help_heading = "SLA")]
+    pub itl: f64,
+}
+
+impl SlaFlags {
+    /// The validated SLA.
+    pub fn sla(&self) -> Result<Sla> {
+        for (flag, v) in [("--ttft", self.ttft), ("--itl", self.itl)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::usage(flag, format!("must be a positive time in ms, got {v}")));
+            }
+        }
+        Ok(Sla { ttft_ms: self.ttft, itl_ms: self.itl })
+    }
+}

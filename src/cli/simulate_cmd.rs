@@ -1,0 +1,170 @@
+//! `slasim simulate`: run the simulator over one or more load levels.
+
+use super::args::{DeploymentFlags, SlaFlags, WorkloadFlags};
+use crate::error::Result;
+use crate::metrics::{write_requests_csv, AiperfContext};
+use crate::output::{text_table, write_atomic, write_json};
+use crate::sim::summary::{load_label, summary_json};
+use crate::sim::{simulate, MetricsMode, SimOutcome, SimSpec};
+use crate::workload::{ArrivalPattern, LoadSpec};
+use clap::Args;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// `slasim simulate`
+#[derive(Debug, Args)]
+#[command(after_help = "With no arguments: the embedded default — Qwen/Qwen3-32B on H200 (TRT-LLM, AIC profile), \
+disagg prefill TP1 x1 + decode TP2 x1, max_num_seqs 8, ISL 2048 / OSL 256, SLA 500 ms / 50 ms, at concurrency 1, 4, 7, 9 \
+(100 requests each).\n\nExamples:\n  slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 4 --rps 20,40,60 --json out.json\n  \
+slasim simulate --profile llama-3.3-70b-fp8/h100/vllm --tp 4 --trace splitwise_conv --trace-rate-scale 2")]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    /// Deployment.
+    pub deployment: DeploymentFlags,
+    #[command(flatten)]
+    /// Workload.
+    pub workload: WorkloadFlags,
+    #[command(flatten)]
+    /// SLA.
+    pub sla: SlaFlags,
+    /// Write the summary JSON (SPEC §4; an array when several load levels run).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub json: Option<PathBuf>,
+    /// Write one row per request (CSV). With several load levels, the level is added to the
+    /// file name (`out-c4.csv`).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub requests_csv: Option<PathBuf>,
+    /// Write AIPerf's `profile_export_aiperf.json` layout. With several load levels, the level
+    /// is added to the file name.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub aiperf_json: Option<PathBuf>,
+}
+
+/// `path` with `-LABEL` inserted before the extension.
+pub fn with_label(path: &Path, label: &str) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(e) => format!("{stem}-{label}.{}", e.to_string_lossy()),
+        None => format!("{stem}-{label}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Runs `simulate`.
+pub fn run(a: SimulateArgs) -> Result<i32> {
+    let (_profile, dep) = a.deployment.resolve()?;
+    let cal = a.deployment.calibration()?;
+    let sla = a.sla.sla()?;
+    let workloads = a.workload.workloads()?;
+    let mode = if a.requests_csv.is_some() { MetricsMode::ExactWithRecords } else { MetricsMode::Exact };
+    let specs: Vec<SimSpec> = workloads
+        .into_iter()
+        .map(|w| SimSpec { deployment: dep.clone(), workload: w, calibration: cal.clone(), sla, metrics: mode })
+        .collect();
+    let bar = super::progress::bar(specs.len() as u64, "simulating");
+    let outcomes: Vec<Result<SimOutcome>> = specs
+        .par_iter()
+        .map(|s| {
+            let r = simulate(s);
+            bar.inc(1);
+            r
+        })
+        .collect();
+    bar.finish_and_clear();
+    let outcomes: Vec<SimOutcome> = outcomes.into_iter().collect::<Result<_>>()?;
+
+    println!("{} · {} · {} · {}", dep.model, dep.gpu, dep.backend, dep.short());
+    println!(
+        "profile {} · max_num_seqs {} · scheduler {} · router {} · SLA TTFT ≤ {} ms, ITL ≤ {} ms{}",
+        dep.profile,
+        specs.first().map(|s| s.calibration.max_num_seqs.unwrap_or(dep.max_num_seqs)).unwrap_or(dep.max_num_seqs),
+        dep.scheduler,
+        dep.router,
+        sla.ttft_ms,
+        sla.itl_ms,
+        if cal.is_neutral() { String::new() } else { " · calibrated".into() }
+    );
+    print!("{}", results_table(&specs, &outcomes));
+    for o in &outcomes {
+        if o.rejected > 0 {
+            eprintln!("warning: {} request(s) could not fit in an engine's KV cache and were dropped", o.rejected);
+        }
+    }
+
+    let multi = specs.len() > 1;
+    if let Some(p) = &a.json {
+        let v: Vec<serde_json::Value> = specs.iter().zip(&outcomes).map(|(s, o)| summary_json(s, o)).collect();
+        if multi {
+            write_json(p, &v)?;
+        } else {
+            write_json(p, &v[0])?;
+        }
+    }
+    for (s, o) in specs.iter().zip(&outcomes) {
+        let label = load_label(&s.workload);
+        if let Some(p) = &a.requests_csv {
+            let path = if multi { with_label(p, &label) } else { p.clone() };
+            write_requests_csv(&path, o.collector.records(), &sla)?;
+        }
+        if let Some(p) = &a.aiperf_json {
+            let path = if multi { with_label(p, &label) } else { p.clone() };
+            let ctx = AiperfContext {
+                model: s.deployment.model.clone(),
+                concurrency: match s.workload.load {
+                    LoadSpec::Concurrency(n) => Some(n),
+                    _ => None,
+                },
+                request_rate: match &s.workload.load {
+                    LoadSpec::OpenLoop(p) => p.mean_rps(),
+                    _ => None,
+                },
+                request_count: o.metrics.requests_completed,
+                sla,
+            };
+            let v = o.collector.aiperf_json(&ctx);
+            let mut text = serde_json::to_string_pretty(&v).unwrap_or_default();
+            text.push('\n');
+            write_atomic(&path, text.as_bytes())?;
+        }
+    }
+    let _ = ArrivalPattern::Trace;
+    Ok(0)
+}
+
+/// The terminal table of results, one row per load level.
+pub fn results_table(specs: &[SimSpec], outcomes: &[SimOutcome]) -> String {
+    let mut rows = vec![vec![
+        "load".to_string(),
+        "reqs".into(),
+        "TTFT p50 ms".into(),
+        "TTFT p99 ms".into(),
+        "ITL p50 ms".into(),
+        "ITL p99 ms".into(),
+        "E2E p50 s".into(),
+        "E2E p99 s".into(),
+        "req/s".into(),
+        "tok/s".into(),
+        "goodput req/s".into(),
+        "SLA %".into(),
+        "preempt".into(),
+    ]];
+    for (s, o) in specs.iter().zip(outcomes) {
+        let m = &o.metrics;
+        rows.push(vec![
+            load_label(&s.workload),
+            m.requests_completed.to_string(),
+            format!("{:.1}", m.ttft_ms.p50),
+            format!("{:.1}", m.ttft_ms.p99),
+            format!("{:.2}", m.itl_ms.p50),
+            format!("{:.2}", m.itl_ms.p99),
+            format!("{:.3}", m.e2e_latency_s.p50),
+            format!("{:.3}", m.e2e_latency_s.p99),
+            format!("{:.3}", m.request_throughput),
+            format!("{:.1}", m.throughput_token_s),
+            format!("{:.3}", m.goodput_req_s),
+            format!("{:.1}", m.sla_hit_rate * 100.0),
+            m.preemptions.to_string(),
+        ]);
+    }
+    text_table(&rows)
+}

@@ -1,0 +1,354 @@
+//! What is simulated: serving mode, engines per role, scheduler caps, router.
+//!
+//! A deployment comes from command-line flags and/or a TOML file (`--deployment FILE.toml`);
+//! flags override the file. Schema (every key optional; see
+//! `calibration/deployments/qwen3-32b-h200-trtllm-aic.toml`):
+//!
+//! ```toml
+//! profile = "qwen3-32b/h200/trtllm-aic"   # shipped name or path
+//! mode = "disagg"                          # "agg" | "disagg" (default: disagg for role-separated profiles)
+//! tp = 1                                   # agg: engine TP
+//! prefill_tp = 1                           # disagg
+//! decode_tp = 2                            # disagg
+//! replicas = 1                             # agg: engine replicas
+//! prefill_workers = 1                      # disagg
+//! decode_workers = 1                       # disagg
+//! max_num_seqs = 8                         # batch-size cap per engine (default 256)
+//! max_batched_tokens = 8192                # per-iteration token budget (default 8192)
+//! block_size = 16                          # KV block, tokens (default 16)
+//! chunked_prefill = true                   # vllm scheduler only (default true)
+//! scheduler = "vllm"                       # "vllm" | "prefill-first"
+//! router = "least-loaded"                  # "round-robin" | "least-loaded" | "least-kv"
+//! kv_capacity_tokens = 500000              # override the (decode/agg) engine's KV capacity
+//! prefill_kv_capacity_tokens = 500000      # override the prefill worker's KV capacity
+//! ```
+
+use super::router::RouterPolicy;
+use crate::error::{read_file, Error, Result};
+use crate::profile::{DecodeSurface, PrefillCurve, Profile, Role};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Serving mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Each replica runs prefill and decode.
+    Agg,
+    /// Prefill workers hand the KV cache to decode workers.
+    Disagg,
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Agg => "agg",
+            Mode::Disagg => "disagg",
+        })
+    }
+}
+
+/// Replica-level scheduling policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchedulerKind {
+    /// vLLM-style continuous batching: decode first, then chunked prefill within the token
+    /// budget, FCFS admission, preemption (recompute) of the newest request when KV runs out.
+    Vllm,
+    /// Whole prompts in their own iterations, prioritised over decode steps.
+    PrefillFirst,
+}
+
+impl std::fmt::Display for SchedulerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SchedulerKind::Vllm => "vllm",
+            SchedulerKind::PrefillFirst => "prefill-first",
+        })
+    }
+}
+
+/// One engine type: its performance data and KV capacity.
+#[derive(Debug, Clone)]
+pub struct EngineSpec {
+    /// Role in the deployment.
+    pub role: Role,
+    /// GPUs per engine.
+    pub tp: u32,
+    /// Prefill curve (needed for agg and prefill roles).
+    pub prefill: Option<Arc<PrefillCurve>>,
+    /// Decode surface (needed for agg and decode roles).
+    pub decode: Option<Arc<DecodeSurface>>,
+    /// KV-cache capacity, tokens.
+    pub kv_capacity_tokens: u64,
+}
+
+/// A complete deployment.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// Profile name.
+    pub profile: String,
+    /// Model id.
+    pub model: String,
+    /// GPU name.
+    pub gpu: String,
+    /// Backend.
+    pub backend: String,
+    /// Serving mode.
+    pub mode: Mode,
+    /// Agg: the engine; disagg: the prefill worker.
+    pub prefill: EngineSpec,
+    /// Agg: same as `prefill`; disagg: the decode worker.
+    pub decode: EngineSpec,
+    /// Agg: replicas; disagg: prefill workers.
+    pub prefill_workers: u32,
+    /// Disagg: decode workers (agg: equal to replicas, unused).
+    pub decode_workers: u32,
+    /// Batch-size cap per engine.
+    pub max_num_seqs: u32,
+    /// Token budget per iteration.
+    pub max_batched_tokens: u32,
+    /// KV block size, tokens.
+    pub block_size: u32,
+    /// Chunked prefill (vllm scheduler).
+    pub chunked_prefill: bool,
+    /// Scheduler.
+    pub scheduler: SchedulerKind,
+    /// Router policy.
+    pub router: RouterPolicy,
+}
+
+impl Deployment {
+    /// GPUs used by the whole deployment.
+    pub fn num_gpus(&self) -> u32 {
+        match self.mode {
+            Mode::Agg => self.prefill.tp * self.prefill_workers,
+            Mode::Disagg => self.prefill.tp * self.prefill_workers + self.decode.tp * self.decode_workers,
+        }
+    }
+
+    /// The `config` block of the summary JSON (SPEC §4).
+    pub fn config_json(&self) -> serde_json::Value {
+        let (p, d) = match self.mode {
+            Mode::Agg => (
+                serde_json::json!({"tp": self.prefill.tp, "workers": self.prefill_workers}),
+                serde_json::json!({"tp": self.prefill.tp, "workers": self.prefill_workers}),
+            ),
+            Mode::Disagg => (
+                serde_json::json!({"tp": self.prefill.tp, "workers": self.prefill_workers}),
+                serde_json::json!({"tp": self.decode.tp, "workers": self.decode_workers}),
+            ),
+        };
+        serde_json::json!({
+            "model": self.model, "gpu": self.gpu, "backend": self.backend, "profile": self.profile,
+            "mode": self.mode.to_string(), "prefill": p, "decode": d,
+            "max_num_seqs": self.max_num_seqs, "max_batched_tokens": self.max_batched_tokens,
+            "block_size": self.block_size, "chunked_prefill": self.chunked_prefill,
+            "scheduler": self.scheduler.to_string(), "router": self.router.to_string(),
+            "kv_capacity_tokens": self.decode.kv_capacity_tokens,
+            "num_gpus": self.num_gpus(),
+        })
+    }
+
+    /// A short human description, e.g. `disagg P1xTP1 D1xTP2`.
+    pub fn short(&self) -> String {
+        match self.mode {
+            Mode::Agg => format!("agg {}xTP{}", self.prefill_workers, self.prefill.tp),
+            Mode::Disagg => format!(
+                "disagg P{}xTP{} D{}xTP{}",
+                self.prefill_workers, self.prefill.tp, self.decode_workers, self.decode.tp
+            ),
+        }
+    }
+}
+
+/// Deployment settings from flags and/or a TOML file; unset values take defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentOptions {
+    /// Profile (shipped name or path).
+    pub profile: Option<String>,
+    /// Serving mode.
+    pub mode: Option<Mode>,
+    /// Agg engine TP.
+    pub tp: Option<u32>,
+    /// Prefill worker TP.
+    pub prefill_tp: Option<u32>,
+    /// Decode worker TP.
+    pub decode_tp: Option<u32>,
+    /// Agg replicas.
+    pub replicas: Option<u32>,
+    /// Prefill workers.
+    pub prefill_workers: Option<u32>,
+    /// Decode workers.
+    pub decode_workers: Option<u32>,
+    /// Batch-size cap.
+    pub max_num_seqs: Option<u32>,
+    /// Token budget per iteration.
+    pub max_batched_tokens: Option<u32>,
+    /// KV block size.
+    pub block_size: Option<u32>,
+    /// Chunked prefill on/off.
+    pub chunked_prefill: Option<bool>,
+    /// Scheduler.
+    pub scheduler: Option<SchedulerKind>,
+    /// Router.
+    pub router: Option<RouterPolicy>,
+    /// KV capacity override of the agg/decode engine, tokens.
+    pub kv_capacity_tokens: Option<u64>,
+    /// KV capacity override of the prefill worker, tokens.
+    pub prefill_kv_capacity_tokens: Option<u64>,
+}
+
+/// Default batch-size cap (vLLM's default `max_num_seqs`).
+pub const DEFAULT_MAX_NUM_SEQS: u32 = 256;
+/// Default per-iteration token budget (vLLM V1's default `max_num_batched_tokens` for online serving).
+pub const DEFAULT_MAX_BATCHED_TOKENS: u32 = 8192;
+/// Default KV block size (vLLM's default `block_size`).
+pub const DEFAULT_BLOCK_SIZE: u32 = 16;
+
+impl DeploymentOptions {
+    /// Reads a deployment TOML file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = read_file(path)?;
+        let file = path.display().to_string();
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::data(&file, "(file)", "is not UTF-8 text"))?;
+        toml::from_str(text).map_err(|e| {
+            let msg = e.message().replace('\n', " ");
+            let key = e.span().map(|s| text[s].trim().to_string()).unwrap_or_else(|| "(toml)".into());
+            Error::data(&file, key, msg)
+        })
+    }
+
+    /// `self` with every value set in `over` replacing ours.
+    pub fn overridden_by(&self, over: &DeploymentOptions) -> DeploymentOptions {
+        macro_rules! pick {
+            ($($f:ident),*) => { DeploymentOptions { $($f: over.$f.clone().or_else(|| self.$f.clone())),* } };
+        }
+        pick!(
+            profile,
+            mode,
+            tp,
+            prefill_tp,
+            decode_tp,
+            replicas,
+            prefill_workers,
+            decode_workers,
+            max_num_seqs,
+            max_batched_tokens,
+            block_size,
+            chunked_prefill,
+            scheduler,
+            router,
+            kv_capacity_tokens,
+            prefill_kv_capacity_tokens
+        )
+    }
+
+    /// Builds the deployment on `profile`.
+    pub fn build(&self, profile: &Profile) -> Result<Deployment> {
+        let nz = |flag: &str, v: Option<u32>, default: u32| -> Result<u32> {
+            match v {
+                Some(0) => Err(Error::usage(flag, "must be ≥ 1, got 0")),
+                Some(x) if x > 1_000_000 => Err(Error::usage(flag, format!("{x} is absurdly large"))),
+                Some(x) => Ok(x),
+                None => Ok(default),
+            }
+        };
+        let mode = self.mode.unwrap_or(if profile.role_separated() { Mode::Disagg } else { Mode::Agg });
+        let max_num_seqs = nz("--max-num-seqs", self.max_num_seqs, DEFAULT_MAX_NUM_SEQS)?;
+        let max_batched_tokens = nz("--max-batched-tokens", self.max_batched_tokens, DEFAULT_MAX_BATCHED_TOKENS)?;
+        let block_size = nz("--block-size", self.block_size, DEFAULT_BLOCK_SIZE)?;
+        if block_size > 4096 {
+            return Err(Error::usage("--block-size", format!("{block_size} tokens is too large (≤ 4096)")));
+        }
+        let scheduler = self.scheduler.unwrap_or(SchedulerKind::Vllm);
+        let router = self.router.unwrap_or(RouterPolicy::LeastLoaded);
+        let chunked_prefill = self.chunked_prefill.unwrap_or(true);
+        for (flag, v) in [("--kv-capacity", self.kv_capacity_tokens), ("--prefill-kv-capacity", self.prefill_kv_capacity_tokens)] {
+            if v == Some(0) {
+                return Err(Error::usage(flag, "must be ≥ 1 token"));
+            }
+        }
+        let (prefill, decode, pw, dw) = match mode {
+            Mode::Agg => {
+                if self.prefill_tp.is_some() || self.decode_tp.is_some() || self.prefill_workers.is_some() || self.decode_workers.is_some() {
+                    return Err(Error::usage(
+                        "--mode agg",
+                        "--prefill-tp/--decode-tp/--prefill-workers/--decode-workers are for --mode disagg; use --tp and --replicas",
+                    ));
+                }
+                let e = profile.agg_engine(self.tp, "--tp")?;
+                let cap = self.kv_capacity_tokens.map(|x| x as f64).or(e.kv_capacity_tokens()).unwrap_or(0.0);
+                let spec = EngineSpec {
+                    role: Role::Agg,
+                    tp: e.tp,
+                    prefill: e.prefill.clone().map(Arc::new),
+                    decode: e.decode.clone().map(Arc::new),
+                    kv_capacity_tokens: cap as u64,
+                };
+                let r = nz("--replicas", self.replicas, 1)?;
+                (spec.clone(), spec, r, r)
+            }
+            Mode::Disagg => {
+                if self.tp.is_some() || self.replicas.is_some() {
+                    return Err(Error::usage(
+                        "--mode disagg",
+                        "--tp/--replicas are for --mode agg; use --prefill-tp/--decode-tp and --prefill-workers/--decode-workers",
+                    ));
+                }
+                let pe = profile.prefill_engine(self.prefill_tp, "--prefill-tp")?;
+                let de = profile.decode_engine(self.decode_tp, "--decode-tp")?;
+                let dcap = self.kv_capacity_tokens.map(|x| x as f64).or(de.kv_capacity_tokens()).unwrap_or(0.0);
+                // A prefill worker's KV only holds prompts in flight; without data, give it the
+                // decode engine's capacity scaled by the TP ratio.
+                let pcap = self
+                    .prefill_kv_capacity_tokens
+                    .map(|x| x as f64)
+                    .or(pe.kv_capacity_tokens())
+                    .unwrap_or(dcap * pe.tp as f64 / de.tp as f64);
+                let p = EngineSpec {
+                    role: Role::Prefill,
+                    tp: pe.tp,
+                    prefill: pe.prefill.clone().map(Arc::new),
+                    decode: None,
+                    kv_capacity_tokens: pcap as u64,
+                };
+                let d = EngineSpec {
+                    role: Role::Decode,
+                    tp: de.tp,
+                    prefill: None,
+                    decode: de.decode.clone().map(Arc::new),
+                    kv_capacity_tokens: dcap as u64,
+                };
+                (p, d, nz("--prefill-workers", self.prefill_workers, 1)?, nz("--decode-workers", self.decode_workers, 1)?)
+            }
+        };
+        for e in [&prefill, &decode] {
+            if e.kv_capacity_tokens < block_size as u64 {
+                return Err(Error::usage(
+                    "--kv-capacity",
+                    format!("the {} engine's KV capacity ({} tokens) is smaller than one block ({block_size})", e.role, e.kv_capacity_tokens),
+                ));
+            }
+        }
+        Ok(Deployment {
+            profile: profile.name.clone(),
+            model: profile.model.clone(),
+            gpu: profile.gpu.clone(),
+            backend: profile.backend.clone(),
+            mode,
+            prefill,
+            decode,
+            prefill_workers: pw,
+            decode_workers: dw,
+            max_num_seqs,
+            max_batched_tokens,
+            block_size,
+            chunked_prefill,
+            scheduler,
+            router,
+        })
+    }
+}

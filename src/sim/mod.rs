@@ -1,0 +1,351 @@
+//! The discrete-event simulator.
+//!
+//! # Time, ordering, determinism
+//! Simulated time is integer nanoseconds from 0. Events (arrivals, iteration ends, KV-transfer
+//! completions) sit in one min-heap keyed by (time, sequence number): events at the same
+//! instant run in the order they were scheduled. Random draws come from per-purpose seeded
+//! streams (see [`crate::workload`]). A simulation is a plain value with no global state, so
+//! identical inputs and seed give bit-identical results and many simulations can run in
+//! parallel.
+//!
+//! # Entities
+//! * the arrival source ([`crate::workload::RequestGenerator`]): open loop (pre-drawn times) or
+//!   closed loop (a new request the instant one finishes, AIPerf `--concurrency` semantics);
+//! * the router(s) ([`router`]): one over agg replicas, or one over prefill workers and one over
+//!   decode workers;
+//! * engines ([`engine`]): iterations, scheduler, KV blocks, preemption;
+//! * requests ([`request`]): state in a slot-reusing slab.
+//!
+//! # Disaggregated serving
+//! A request is routed to a prefill worker, prefilled there (the first token is produced when
+//! its prefill completes: TTFT = prefill end + `ttft_overhead_ms`; the KV transfer is **not**
+//! on the TTFT path), then its KV moves to a decode worker chosen at that moment (transfer time
+//! = `kv_transfer_latency_ms` + ISL × `kv_transfer_ms_per_token`; the prefill worker holds the
+//! request's KV blocks meanwhile), waits there for KV blocks and a batch slot, and decodes its
+//! remaining OSL − 1 tokens. A decode worker re-admits a preempted request without recompute
+//! time (it has no prefill curve).
+
+pub mod batch;
+pub mod calibration;
+pub mod deployment;
+pub mod engine;
+pub mod events;
+pub mod kv;
+pub mod request;
+pub mod router;
+pub mod summary;
+
+use crate::error::{Error, Result};
+use crate::metrics::{MetricsCollector, RequestRecord, RunMetrics, Sla};
+use crate::profile::Role;
+use crate::workload::{LoadSpec, RequestShape, WorkloadSpec};
+use calibration::Calibration;
+use deployment::{Deployment, Mode};
+use engine::{ms_to_ns, Engine, EngineParams, Exit};
+use events::{Event, EventQueue};
+use request::{Phase, Req, RequestSlab};
+use router::{Router, WorkerLoad};
+
+/// How per-request metrics are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsMode {
+    /// Exact percentiles (stores each metric's values).
+    Exact,
+    /// Exact, and keeps every request record (for `--requests-csv`).
+    ExactWithRecords,
+    /// Bounded memory histograms (≤ 0.1 % percentile error), for very large runs.
+    Streaming,
+}
+
+/// Everything one simulation needs.
+#[derive(Debug, Clone)]
+pub struct SimSpec {
+    /// The deployment.
+    pub deployment: Deployment,
+    /// The workload.
+    pub workload: WorkloadSpec,
+    /// Calibration parameters.
+    pub calibration: Calibration,
+    /// SLA targets for goodput.
+    pub sla: Sla,
+    /// Metrics collection mode.
+    pub metrics: MetricsMode,
+}
+
+/// Result of a simulation.
+pub struct SimOutcome {
+    /// Summary metrics.
+    pub metrics: RunMetrics,
+    /// The collector (for AIPerf export and per-request records).
+    pub collector: MetricsCollector,
+    /// Engine iterations run.
+    pub iterations: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Preemptions.
+    pub preemptions: u64,
+    /// Requests that could never fit in an engine's KV cache (dropped).
+    pub rejected: u64,
+    /// Requests issued.
+    pub issued: u64,
+    /// Simulated time at the end, s.
+    pub sim_time_s: f64,
+    /// Peak requests in flight.
+    pub peak_in_flight: usize,
+}
+
+struct Simulation<'a> {
+    spec: &'a SimSpec,
+    q: EventQueue,
+    reqs: RequestSlab,
+    engines: Vec<Engine>,
+    /// Index of the first decode worker (disagg), = engines.len() for agg.
+    decode_base: usize,
+    front_router: Router,
+    decode_router: Router,
+    gen: crate::workload::RequestGenerator,
+    closed_loop: bool,
+    next_id: u64,
+    collector: MetricsCollector,
+    exits: Vec<Exit>,
+    rejected: u64,
+    transfer_ms_per_token: f64,
+    transfer_latency_ms: f64,
+    ttft_overhead_ns: u64,
+}
+
+/// Runs one simulation to completion.
+pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
+    spec.workload.validate()?;
+    spec.calibration.validate("--calibration")?;
+    let dep = &spec.deployment;
+    let cal = &spec.calibration;
+    let mut engines = Vec::new();
+    let pp = EngineParams::new(dep, &dep.prefill, cal);
+    for _ in 0..dep.prefill_workers {
+        engines.push(Engine::new(pp.clone(), dep.prefill.kv_capacity_tokens, dep.block_size));
+    }
+    let decode_base = engines.len();
+    if dep.mode == Mode::Disagg {
+        let dp = EngineParams::new(dep, &dep.decode, cal);
+        for _ in 0..dep.decode_workers {
+            engines.push(Engine::new(dp.clone(), dep.decode.kv_capacity_tokens, dep.block_size));
+        }
+    }
+    for e in &engines {
+        let needs_prefill = matches!(e.p.role, Role::Agg | Role::Prefill);
+        let needs_decode = matches!(e.p.role, Role::Agg | Role::Decode);
+        if (needs_prefill && e.p.prefill.is_none()) || (needs_decode && e.p.decode.is_none()) {
+            return Err(Error::usage("--profile", format!("the {} engine lacks the profile data it needs", e.p.role)));
+        }
+        if e.p.max_batched_tokens < e.p.max_num_seqs && e.p.role != Role::Prefill {
+            return Err(Error::usage(
+                "--max-batched-tokens",
+                format!("{} is below --max-num-seqs {}: a full decode batch would not fit the token budget", e.p.max_batched_tokens, e.p.max_num_seqs),
+            ));
+        }
+    }
+    let collector = match spec.metrics {
+        MetricsMode::Exact => MetricsCollector::exact_with_capacity(spec.workload.request_count().unwrap_or(0).min(1 << 22) as usize),
+        MetricsMode::ExactWithRecords => MetricsCollector::exact_keeping_records(),
+        MetricsMode::Streaming => MetricsCollector::streaming(),
+    };
+    let mut sim = Simulation {
+        spec,
+        q: EventQueue::default(),
+        reqs: RequestSlab::default(),
+        engines,
+        decode_base,
+        front_router: Router::new(dep.router),
+        decode_router: Router::new(dep.router),
+        gen: spec.workload.generator()?,
+        closed_loop: matches!(spec.workload.load, LoadSpec::Concurrency(_)),
+        next_id: 0,
+        collector,
+        exits: Vec::new(),
+        rejected: 0,
+        transfer_ms_per_token: cal.kv_transfer_ms_per_token,
+        transfer_latency_ms: cal.kv_transfer_latency_ms,
+        ttft_overhead_ns: ms_to_ns(cal.ttft_overhead_ms),
+    };
+    Ok(sim.run())
+}
+
+impl Simulation<'_> {
+    fn new_request(&mut self, shape: RequestShape, at: u64) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.reqs.insert(Req {
+            id,
+            isl: shape.isl,
+            osl: shape.osl,
+            arrival_ns: at,
+            first_scheduled_ns: u64::MAX,
+            first_token_ns: u64::MAX,
+            generated: 0,
+            prefill_target: shape.isl,
+            prefilled: 0,
+            join_step: 0,
+            kv_at_join: 0,
+            engine: 0,
+            decode_engine: 0,
+            held_blocks: 0,
+            preemptions: 0,
+            generation: 0,
+            phase: Phase::Waiting,
+        })
+    }
+
+    fn push_next_open_arrival(&mut self) {
+        if let Some((t, shape)) = self.gen.next_arrival() {
+            let slot = self.new_request(shape, t);
+            self.q.push(t, Event::Arrival(slot));
+        }
+    }
+
+    fn push_next_closed_arrival(&mut self, now: u64) {
+        if let Some(shape) = self.gen.next_shape() {
+            let slot = self.new_request(shape, now);
+            self.q.push(now, Event::Arrival(slot));
+        }
+    }
+
+    fn run(&mut self) -> SimOutcome {
+        match &self.spec.workload.load {
+            LoadSpec::Concurrency(n) => {
+                for _ in 0..*n {
+                    self.push_next_closed_arrival(0);
+                }
+            }
+            LoadSpec::OpenLoop(_) => self.push_next_open_arrival(),
+        }
+        let mut events = 0u64;
+        let mut now = 0;
+        while let Some((t, ev)) = self.q.pop() {
+            now = t;
+            events += 1;
+            match ev {
+                Event::Arrival(slot) => {
+                    if !self.closed_loop {
+                        self.push_next_open_arrival();
+                    }
+                    self.route_arrival(slot, t);
+                }
+                Event::IterationEnd(e) => self.end_iteration(e as usize, t),
+                Event::TransferDone(slot) => self.transfer_done(slot, t),
+            }
+        }
+        let metrics = self.collector.finish(&self.spec.sla, self.spec.deployment.num_gpus());
+        let collector = std::mem::replace(&mut self.collector, MetricsCollector::streaming());
+        SimOutcome {
+            metrics,
+            collector,
+            iterations: self.engines.iter().map(|e| e.iterations).sum(),
+            events,
+            preemptions: self.engines.iter().map(|e| e.preemptions).sum(),
+            rejected: self.rejected,
+            issued: self.next_id,
+            sim_time_s: now as f64 / 1e9,
+            peak_in_flight: self.reqs.high_water(),
+        }
+    }
+
+    fn route_arrival(&mut self, slot: u32, now: u64) {
+        let n = self.decode_base;
+        let i = {
+            let engines = &self.engines;
+            self.front_router.pick(n, |i| WorkerLoad { outstanding: engines[i].outstanding, kv_usage: engines[i].kv.usage() })
+        };
+        let r = *self.reqs.get(slot);
+        let e = &self.engines[i];
+        let need_tokens = if e.p.role == Role::Prefill { r.isl as u64 } else { r.isl as u64 + r.osl as u64 };
+        let too_big_decode = self.spec.deployment.mode == Mode::Disagg && {
+            let d = &self.engines[self.decode_base];
+            d.kv.blocks_for(r.isl as u64 + r.osl as u64) + 1 > d.kv.capacity
+        };
+        if e.kv.blocks_for(need_tokens) + 1 > e.kv.capacity || too_big_decode {
+            self.rejected += 1;
+            self.reqs.remove(slot);
+            if self.closed_loop {
+                self.push_next_closed_arrival(now);
+            }
+            return;
+        }
+        self.reqs.get_mut(slot).engine = i as u32;
+        let e = &mut self.engines[i];
+        e.outstanding += 1;
+        e.waiting.push_back(slot);
+        self.try_start(i, now);
+    }
+
+    #[inline]
+    fn try_start(&mut self, e: usize, now: u64) {
+        if self.engines[e].busy {
+            return;
+        }
+        if let Some(d) = self.engines[e].start_iteration(now, &mut self.reqs) {
+            self.q.push(now + d, Event::IterationEnd(e as u32));
+        }
+    }
+
+    fn end_iteration(&mut self, e: usize, now: u64) {
+        let mut exits = std::mem::take(&mut self.exits);
+        self.engines[e].finish_iteration(now, &mut self.reqs, &mut exits);
+        for x in exits.drain(..) {
+            match x {
+                Exit::Completed(slot) => self.complete(slot, now),
+                Exit::PrefillDone(slot) => self.start_transfer(slot, now),
+            }
+        }
+        self.exits = exits;
+        self.try_start(e, now);
+    }
+
+    fn complete(&mut self, slot: u32, now: u64) {
+        let r = *self.reqs.get(slot);
+        let rec = RequestRecord {
+            id: r.id,
+            arrival_ns: r.arrival_ns,
+            first_scheduled_ns: r.first_scheduled_ns,
+            first_token_ns: r.first_token_ns,
+            completion_ns: now + self.ttft_overhead_ns,
+            isl: r.isl,
+            osl: r.osl,
+            preemptions: r.preemptions,
+        };
+        self.collector.record(&rec);
+        self.reqs.remove(slot);
+        if self.closed_loop {
+            self.push_next_closed_arrival(now);
+        }
+    }
+
+    fn start_transfer(&mut self, slot: u32, now: u64) {
+        let base = self.decode_base;
+        let n = self.engines.len() - base;
+        let engines = &self.engines;
+        let pick = self.decode_router.pick(n, |i| WorkerLoad {
+            outstanding: engines[base + i].outstanding,
+            kv_usage: engines[base + i].kv.usage(),
+        });
+        let d = base + pick;
+        self.engines[d].outstanding += 1;
+        let r = self.reqs.get_mut(slot);
+        r.decode_engine = d as u32;
+        let ms = self.transfer_latency_ms + r.isl as f64 * self.transfer_ms_per_token;
+        self.q.push(now + ms_to_ns(ms), Event::TransferDone(slot));
+    }
+
+    fn transfer_done(&mut self, slot: u32, now: u64) {
+        let r = self.reqs.get_mut(slot);
+        let (p, d, held) = (r.engine as usize, r.decode_engine as usize, r.held_blocks);
+        r.held_blocks = 0;
+        r.engine = d as u32;
+        r.prefill_target = r.isl;
+        r.phase = Phase::Waiting;
+        self.engines[p].release_held(held);
+        self.engines[d].waiting.push_back(slot);
+        self.try_start(d, now);
+        self.try_start(p, now);
+    }
+}

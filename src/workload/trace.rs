@@ -1,0 +1,440 @@
+//! Request traces: the Vidur/Splitwise processed-trace CSV layout, and the traces shipped with
+//! slasim (`traces/` in the repository, embedded in the binary; see `traces/SOURCE.md`).
+
+use super::lengths::MAX_TOKENS;
+use crate::error::{read_file, Error, Result};
+use std::path::Path;
+
+/// Column with the arrival time of a request, seconds (optional).
+pub const COL_ARRIVED_AT: &str = "arrived_at";
+/// Column with the prompt length, tokens (required).
+pub const COL_PREFILL: &str = "num_prefill_tokens";
+/// Column with the output length, tokens (required).
+pub const COL_DECODE: &str = "num_decode_tokens";
+
+/// One row of a request trace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceRow {
+    /// Arrival time, seconds since the trace's time origin (`None` when the trace has no
+    /// `arrived_at` column).
+    pub arrived_at_s: Option<f64>,
+    /// Input (prompt) length, tokens (≥ 1).
+    pub isl: u32,
+    /// Output length, tokens (≥ 1).
+    pub osl: u32,
+}
+
+/// A request trace: rows in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// Where it came from (file path, or `NAME (shipped trace)`), for messages.
+    pub source: String,
+    /// The requests, in file order (arrival order when arrival times are present).
+    pub rows: Vec<TraceRow>,
+}
+
+fn expected_columns() -> String {
+    format!("expected columns `{COL_PREFILL}`, `{COL_DECODE}` (tokens) and optionally `{COL_ARRIVED_AT}` (seconds)")
+}
+
+/// Parses one cell as a finite number; `what` describes the expectation for the message.
+pub(crate) fn cell_number(
+    source: &str,
+    column: &str,
+    row: usize,
+    line: u64,
+    cell: Option<&str>,
+    what: &str,
+) -> Result<f64> {
+    let text = cell.unwrap_or("");
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(Error::data(
+            source,
+            column,
+            format!("row {row} (line {line}): expected {what}, got \"{text}\""),
+        )),
+    }
+}
+
+/// A token count cell: a whole number in `[1, MAX_TOKENS]`.
+fn cell_tokens(source: &str, column: &str, row: usize, line: u64, cell: Option<&str>, name: &str) -> Result<u32> {
+    let v = cell_number(source, column, row, line, cell, "a token count (a whole number ≥ 1)")?;
+    let bad = |p: String| Error::data(source, column, format!("row {row} (line {line}): {p}"));
+    if v < 1.0 {
+        return Err(bad(format!("{name} must be ≥ 1 token, got {v}")));
+    }
+    if v.fract() != 0.0 {
+        return Err(bad(format!("{name} must be a whole number of tokens, got {v}")));
+    }
+    if v > MAX_TOKENS as f64 {
+        return Err(bad(format!("{name} must be ≤ {MAX_TOKENS} tokens, got {v}")));
+    }
+    Ok(v as u32)
+}
+
+/// Finds the required (or optional) columns of a CSV header.
+pub(crate) fn column(
+    source: &str,
+    headers: &csv::StringRecord,
+    name: &str,
+    required: bool,
+    expected: &str,
+) -> Result<Option<usize>> {
+    match headers.iter().position(|h| h == name) {
+        Some(i) => Ok(Some(i)),
+        None if !required => Ok(None),
+        None => {
+            let have: Vec<String> = headers.iter().map(|h| format!("`{h}`")).collect();
+            let have = if have.is_empty() { "no columns".to_string() } else { have.join(", ") };
+            Err(Error::data(
+                source,
+                name,
+                format!("missing column; the header has {have}; {expected}"),
+            ))
+        }
+    }
+}
+
+/// A CSV reader over `bytes` with trimmed fields, after checking the input is not empty.
+pub(crate) fn csv_reader<'a>(source: &str, bytes: &'a [u8], expected: &str) -> Result<csv::Reader<&'a [u8]>> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::data(source, "header", format!("empty file; {expected}")));
+    }
+    Ok(csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes))
+}
+
+/// The header of a CSV reader, or a data error.
+pub(crate) fn csv_headers(source: &str, rdr: &mut csv::Reader<&[u8]>, expected: &str) -> Result<csv::StringRecord> {
+    rdr.headers()
+        .map(|h| h.clone())
+        .map_err(|e| Error::data(source, "header", format!("unreadable CSV header ({e}); {expected}")))
+}
+
+impl Trace {
+    /// Loads a Vidur/Splitwise processed-trace CSV file: a header row; required columns
+    /// `num_prefill_tokens` and `num_decode_tokens` (whole numbers of tokens ≥ 1); optional
+    /// `arrived_at` (seconds ≥ 0, non-decreasing); other columns are ignored.
+    ///
+    /// Errors name the file and column: file missing or unreadable, empty (no rows), missing
+    /// column (listing the columns that exist), a non-numeric, non-integer or non-positive token
+    /// cell (row and line number), a negative or decreasing `arrived_at`. A row with 0 decode
+    /// tokens is rejected (OSL must be ≥ 1), never clamped; the shipped traces have none.
+    pub fn load(path: &Path) -> Result<Trace> {
+        let bytes = read_file(path)?;
+        Trace::from_csv_bytes(&path.display().to_string(), &bytes)
+    }
+
+    /// Parses trace CSV content (see [`Trace::load`]); `source` names it in errors.
+    pub fn from_csv_bytes(source: &str, bytes: &[u8]) -> Result<Trace> {
+        let expected = expected_columns();
+        let mut rdr = csv_reader(source, bytes, &expected)?;
+        let headers = csv_headers(source, &mut rdr, &expected)?;
+        let i_pre = column(source, &headers, COL_PREFILL, true, &expected)?.unwrap_or(0);
+        let i_dec = column(source, &headers, COL_DECODE, true, &expected)?.unwrap_or(0);
+        let i_arr = column(source, &headers, COL_ARRIVED_AT, false, &expected)?;
+        let mut rows = Vec::new();
+        let mut prev = 0.0_f64;
+        let mut record = csv::StringRecord::new();
+        loop {
+            let row = rows.len() + 1;
+            match rdr.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(Error::data(source, "row", format!("row {row}: malformed CSV: {e}"))),
+            }
+            let line = record.position().map_or(row as u64 + 1, |p| p.line());
+            let isl = cell_tokens(source, COL_PREFILL, row, line, record.get(i_pre), "ISL (prefill tokens)")?;
+            let osl = cell_tokens(source, COL_DECODE, row, line, record.get(i_dec), "OSL (decode tokens)")?;
+            let arrived_at_s = match i_arr {
+                None => None,
+                Some(i) => {
+                    let a = cell_number(source, COL_ARRIVED_AT, row, line, record.get(i), "a time in seconds ≥ 0")?;
+                    if a < 0.0 {
+                        return Err(Error::data(
+                            source,
+                            COL_ARRIVED_AT,
+                            format!("row {row} (line {line}): expected a time in seconds ≥ 0, got {a}"),
+                        ));
+                    }
+                    if a < prev {
+                        return Err(Error::data(
+                            source,
+                            COL_ARRIVED_AT,
+                            format!(
+                                "row {row} (line {line}): {a} s is before the previous row's {prev} s; \
+                                 arrival times must be non-decreasing"
+                            ),
+                        ));
+                    }
+                    prev = a;
+                    Some(a)
+                }
+            };
+            rows.push(TraceRow { arrived_at_s, isl, osl });
+        }
+        if rows.is_empty() {
+            return Err(Error::data(
+                source,
+                "rows",
+                format!("no data rows after the header; expected at least one request ({expected})"),
+            ));
+        }
+        Ok(Trace {
+            source: source.to_string(),
+            rows,
+        })
+    }
+
+    /// Whether every row has an arrival time (so the trace's arrival process can be replayed).
+    pub fn has_arrivals(&self) -> bool {
+        !self.rows.is_empty() && self.rows.iter().all(|r| r.arrived_at_s.is_some())
+    }
+
+    /// Time from the first to the last arrival, seconds (`None` without arrival times).
+    pub fn span_s(&self) -> Option<f64> {
+        if !self.has_arrivals() {
+            return None;
+        }
+        let first = self.rows.first()?.arrived_at_s?;
+        let last = self.rows.last()?.arrived_at_s?;
+        Some(last - first)
+    }
+
+    /// Mean arrival rate, requests/s: (rows − 1) / span (`None` without arrival times or when all
+    /// arrivals share one time).
+    pub fn mean_rate_rps(&self) -> Option<f64> {
+        let span = self.span_s()?;
+        (span > 0.0).then(|| (self.rows.len() - 1) as f64 / span)
+    }
+
+    /// Mean ISL and OSL of the rows, tokens (`(0, 0)` for an empty trace).
+    pub fn mean_lengths(&self) -> (f64, f64) {
+        if self.rows.is_empty() {
+            return (0.0, 0.0);
+        }
+        let n = self.rows.len() as f64;
+        let (i, o) = self
+            .rows
+            .iter()
+            .fold((0.0, 0.0), |(i, o), r| (i + r.isl as f64, o + r.osl as f64));
+        (i / n, o / n)
+    }
+
+    /// Checks a trace built in code against the rules [`Trace::load`] enforces (at least one row,
+    /// token counts in `[1, MAX_TOKENS]`, arrival times finite, ≥ 0 and non-decreasing).
+    pub fn check(&self) -> Result<()> {
+        let src = self.source.as_str();
+        if self.rows.is_empty() {
+            return Err(Error::data(src, "rows", "the trace has no rows; expected at least one request"));
+        }
+        let mut prev = 0.0_f64;
+        for (i, r) in self.rows.iter().enumerate() {
+            let row = i + 1;
+            if !(1..=MAX_TOKENS).contains(&r.isl) {
+                return Err(Error::data(
+                    src,
+                    COL_PREFILL,
+                    format!("row {row}: ISL must be in [1, {MAX_TOKENS}] tokens, got {}", r.isl),
+                ));
+            }
+            if !(1..=MAX_TOKENS).contains(&r.osl) {
+                return Err(Error::data(
+                    src,
+                    COL_DECODE,
+                    format!("row {row}: OSL must be in [1, {MAX_TOKENS}] tokens, got {}", r.osl),
+                ));
+            }
+            if let Some(a) = r.arrived_at_s {
+                if !a.is_finite() || a < 0.0 || a < prev {
+                    return Err(Error::data(
+                        src,
+                        COL_ARRIVED_AT,
+                        format!("row {row}: expected a finite time ≥ 0 s and ≥ the previous row's {prev} s, got {a}"),
+                    ));
+                }
+                prev = a;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Names of the traces shipped with slasim (`traces/NAME.csv`, embedded in the binary).
+pub const SHIPPED_TRACES: [&str; 2] = ["splitwise_conv", "splitwise_code"];
+
+static SHIPPED: [(&str, &[u8]); 2] = [
+    (
+        "splitwise_conv",
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/splitwise_conv.csv")),
+    ),
+    (
+        "splitwise_code",
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/splitwise_code.csv")),
+    ),
+];
+
+/// A shipped trace by name (`splitwise_conv`: 19,366 conversation requests over 3,502 s;
+/// `splitwise_code`: 8,819 coding requests over 3,436 s; both with arrival times), parsed from
+/// the copy embedded in the binary; `None` for an unknown name.
+pub fn shipped_trace(name: &str) -> Option<Result<Trace>> {
+    SHIPPED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, bytes)| Trace::from_csv_bytes(&format!("{n} (shipped trace)"), bytes))
+}
+
+/// The raw CSV bytes of a shipped trace (`None` for an unknown name).
+pub fn shipped_trace_bytes(name: &str) -> Option<&'static [u8]> {
+    SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}
+
+/// Resolves a `--trace` value: a shipped trace name (see [`SHIPPED_TRACES`]; takes precedence) or
+/// the path of a trace CSV file.
+pub fn resolve_trace(spec: &str) -> Result<Trace> {
+    if let Some(t) = shipped_trace(spec) {
+        return t;
+    }
+    let path = Path::new(spec);
+    if path.is_file() {
+        return Trace::load(path);
+    }
+    Err(Error::usage(
+        "--trace",
+        format!(
+            "\"{spec}\" is neither a shipped trace ({}) nor an existing file",
+            SHIPPED_TRACES.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(csv: &str) -> Result<Trace> {
+        Trace::from_csv_bytes("t.csv", csv.as_bytes())
+    }
+
+    fn err(csv: &str) -> String {
+        match parse(csv) {
+            Ok(t) => panic!("parsed: {t:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn parses_columns_in_any_order_and_ignores_others() {
+        let t = parse("num_decode_tokens,x,arrived_at,num_prefill_tokens\n5,a,0.0,100\n7,b,1.5,200.0\n").unwrap();
+        assert_eq!(
+            t.rows,
+            vec![
+                TraceRow { arrived_at_s: Some(0.0), isl: 100, osl: 5 },
+                TraceRow { arrived_at_s: Some(1.5), isl: 200, osl: 7 },
+            ]
+        );
+        assert!(t.has_arrivals());
+        assert_eq!(t.span_s(), Some(1.5));
+        assert_eq!(t.mean_rate_rps(), Some(1.0 / 1.5));
+        assert_eq!(t.mean_lengths(), (150.0, 6.0));
+        t.check().unwrap();
+    }
+
+    #[test]
+    fn lengths_only_trace() {
+        let t = parse("num_prefill_tokens,num_decode_tokens\n10,1\n").unwrap();
+        assert!(!t.has_arrivals());
+        assert_eq!(t.span_s(), None);
+        assert_eq!(t.rows[0], TraceRow { arrived_at_s: None, isl: 10, osl: 1 });
+    }
+
+    #[test]
+    fn bad_traces_name_file_column_and_row() {
+        assert!(err("").contains("t.csv: `header`: empty file"));
+        assert!(err("num_prefill_tokens,num_decode_tokens\n").contains("`rows`: no data rows"));
+        let e = err("arrived_at,num_prefill_tokens\n0,5\n");
+        assert!(e.contains("`num_decode_tokens`: missing column"), "{e}");
+        assert!(e.contains("`arrived_at`, `num_prefill_tokens`"), "{e}");
+        let e = err("a,b\n1,2\n");
+        assert!(e.contains("`num_prefill_tokens`: missing column; the header has `a`, `b`"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n5,6\n5,0\n");
+        assert!(e.contains("`num_decode_tokens`: row 2 (line 3): OSL (decode tokens) must be ≥ 1"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n0,6\n");
+        assert!(e.contains("`num_prefill_tokens`: row 1 (line 2): ISL"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n-4,6\n");
+        assert!(e.contains("must be ≥ 1 token, got -4"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\nabc,6\n");
+        assert!(e.contains("row 1 (line 2): expected a token count"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n,6\n");
+        assert!(e.contains("got \"\""), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n1.5,6\n");
+        assert!(e.contains("whole number"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n5,2000000\n");
+        assert!(e.contains("≤ 1000000"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n5,nan\n");
+        assert!(e.contains("expected a token count"), "{e}");
+        let e = err("arrived_at,num_prefill_tokens,num_decode_tokens\n1.0,5,6\n0.5,5,6\n");
+        assert!(e.contains("`arrived_at`: row 2 (line 3)") && e.contains("non-decreasing"), "{e}");
+        let e = err("arrived_at,num_prefill_tokens,num_decode_tokens\n-1,5,6\n");
+        assert!(e.contains("`arrived_at`: row 1") && e.contains("≥ 0"), "{e}");
+        let e = err("arrived_at,num_prefill_tokens,num_decode_tokens\nsoon,5,6\n");
+        assert!(e.contains("expected a time in seconds"), "{e}");
+        let e = err("num_prefill_tokens,num_decode_tokens\n5,6,7\n");
+        assert!(e.contains("`row`: row 1: malformed CSV"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error() {
+        let e = Trace::load(Path::new("/nonexistent/trace.csv")).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/trace.csv") && e.contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn check_rejects_bad_rows_built_in_code() {
+        let mut t = Trace { source: "code".into(), rows: vec![] };
+        assert!(t.check().is_err());
+        t.rows.push(TraceRow { arrived_at_s: Some(1.0), isl: 1, osl: 0 });
+        assert!(t.check().unwrap_err().to_string().contains("num_decode_tokens"));
+        t.rows[0].osl = 1;
+        t.rows.push(TraceRow { arrived_at_s: Some(0.5), isl: 1, osl: 1 });
+        assert!(t.check().unwrap_err().to_string().contains("arrived_at"));
+        t.rows[1].arrived_at_s = Some(1.0);
+        t.check().unwrap();
+    }
+
+    #[test]
+    fn shipped_traces_load() {
+        for (name, n, rate) in [("splitwise_conv", 19_366, 5.53), ("splitwise_code", 8_819, 2.57)] {
+            let t = shipped_trace(name).expect("known name").expect("valid trace");
+            assert_eq!(t.rows.len(), n, "{name}");
+            assert!(t.has_arrivals());
+            assert_eq!(t.rows[0].arrived_at_s, Some(0.0));
+            assert!((t.mean_rate_rps().unwrap_or(0.0) - rate).abs() < 0.01, "{name}");
+            let min_osl = t.rows.iter().map(|r| r.osl).min().unwrap_or(0);
+            let min_isl = t.rows.iter().map(|r| r.isl).min().unwrap_or(0);
+            assert!(min_osl >= 1 && min_isl >= 1);
+            assert_eq!(resolve_trace(name).unwrap(), t);
+        }
+        let conv = shipped_trace("splitwise_conv").unwrap().unwrap();
+        assert_eq!(conv.rows.iter().map(|r| r.isl).max(), Some(14_050));
+        assert_eq!(conv.rows.iter().map(|r| r.osl).max(), Some(1_000));
+        assert!(shipped_trace("nope").is_none());
+        assert!(shipped_trace_bytes("splitwise_code").is_some());
+    }
+
+    #[test]
+    fn resolve_trace_paths_and_unknown_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mine.csv");
+        std::fs::write(&p, "num_prefill_tokens,num_decode_tokens\n3,4\n").unwrap();
+        let t = resolve_trace(p.to_str().unwrap()).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        let e = resolve_trace("splitwise_nope").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--trace: \"splitwise_nope\" is neither a shipped trace (splitwise_conv, splitwise_code) nor an existing file"
+        );
+        // a directory is not a trace file
+        assert!(resolve_trace(dir.path().to_str().unwrap()).is_err());
+    }
+}
