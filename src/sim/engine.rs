@@ -118,6 +118,10 @@ pub struct Engine {
     pub iterations: u64,
     /// Preemptions done.
     pub preemptions: u64,
+    /// Output tokens produced (decode steps + prefill completions), for conservation checks.
+    pub tokens_generated: u64,
+    /// Most KV blocks ever in use at once.
+    pub peak_kv_blocks: u64,
     // Current iteration:
     chunks: Vec<(u32, u32)>,
     iter_has_decode: bool,
@@ -138,6 +142,8 @@ impl Engine {
             outstanding: 0,
             iterations: 0,
             preemptions: 0,
+            tokens_generated: 0,
+            peak_kv_blocks: 0,
             chunks: Vec::new(),
             iter_has_decode: false,
         }
@@ -200,6 +206,7 @@ impl Engine {
             ms += self.p.handoff_ms * done as f64;
         }
         ms += self.p.iteration_overhead_ms;
+        self.peak_kv_blocks = self.peak_kv_blocks.max(self.kv.used());
         self.busy = true;
         self.iterations += 1;
         Some(ms_to_ns(ms).max(1))
@@ -368,6 +375,7 @@ impl Engine {
     pub fn finish_iteration(&mut self, now: u64, reqs: &mut RequestSlab, exits: &mut Vec<Exit>) {
         self.busy = false;
         if self.iter_has_decode {
+            self.tokens_generated += self.batch.count as u64;
             let step = self.decode_step;
             while let Some((slot, g)) = self.batch.pop_finished(step) {
                 let r = reqs.get_mut(slot);
@@ -394,6 +402,7 @@ impl Engine {
             }
             any_done = true;
             r.generated += 1;
+            self.tokens_generated += 1;
             if r.first_token_ns == u64::MAX {
                 r.first_token_ns = now + self.p.ttft_overhead_ns;
             }

@@ -92,6 +92,12 @@ pub struct SimOutcome {
     pub sim_time_s: f64,
     /// Peak requests in flight.
     pub peak_in_flight: usize,
+    /// Output tokens produced by the engines (equals Σ OSL of completed requests).
+    pub tokens_generated: u64,
+    /// Highest KV usage (blocks in use / capacity) any engine reached, 0..=1.
+    pub peak_kv_usage: f64,
+    /// KV blocks still in use at the end over all engines (0 when every request finished).
+    pub kv_blocks_in_use_at_end: u64,
 }
 
 struct Simulation<'a> {
@@ -247,6 +253,13 @@ impl Simulation<'_> {
             issued: self.next_id,
             sim_time_s: now as f64 / 1e9,
             peak_in_flight: self.reqs.high_water(),
+            tokens_generated: self.engines.iter().map(|e| e.tokens_generated).sum(),
+            peak_kv_usage: self
+                .engines
+                .iter()
+                .map(|e| if e.kv.capacity == 0 { 0.0 } else { e.peak_kv_blocks as f64 / e.kv.capacity as f64 })
+                .fold(0.0, f64::max),
+            kv_blocks_in_use_at_end: self.engines.iter().map(|e| e.kv.used()).sum(),
         }
     }
 
