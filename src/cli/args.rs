@@ -211,7 +211,7 @@ impl WorkloadFlags {
         };
         let mut loads: Vec<LoadSpec> = Vec::new();
         for &c in &self.concurrency {
-            if c < 1 || c > 1_000_000 {
+            if !(1..=1_000_000).contains(&c) {
                 return Err(Error::usage("--concurrency", format!("must be between 1 and 1000000, got {c}")));
             }
             loads.push(LoadSpec::Concurrency(c as u32));

@@ -1,7 +1,7 @@
 //! `slasim profile list|show|query|plot`.
 
 use crate::error::{Error, Result};
-use crate::output::{text_table, write_json};
+use crate::output::text_table;
 use crate::profile::{self, facts, Profile, Role};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -176,7 +176,7 @@ fn positive(flag: &str, v: f64) -> Result<()> {
     Ok(())
 }
 
-fn engine_for<'a>(p: &'a Profile, tp: Option<u32>, role: Role) -> Result<&'a crate::profile::EngineProfile> {
+fn engine_for(p: &Profile, tp: Option<u32>, role: Role) -> Result<&crate::profile::EngineProfile> {
     match role {
         Role::Prefill => p.prefill_engine(tp, "--tp"),
         _ => p.decode_engine(tp, "--tp"),
@@ -264,9 +264,4 @@ fn plot(_p: &Profile, _out: &std::path::Path, _tp: Option<u32>) -> Result<i32> {
         "profile plot",
         "this build has no plotting; rebuild with the default `plot` feature",
     ))
-}
-
-#[allow(dead_code)]
-fn _unused() {
-    let _ = write_json::<()>;
 }

@@ -52,61 +52,63 @@ fn bucket_mid(i: usize) -> f64 {
 }
 
 /// Streaming distribution of one metric: exact moments and extremes, log-linear histogram.
+///
+/// Everything is kept in *key units* (ns, ps, milli-tokens/s, tokens) and divided by `divisor`
+/// only when summarised, so adding a value costs no division.
 #[derive(Clone)]
 pub(crate) struct Dist {
     counts: Box<[u64]>,
-    /// Output unit per key unit (e.g. 1e-6 for a key in ns and values in ms).
-    unit: f64,
+    /// Key units per output unit (e.g. 1e6 for a key in ns and values in ms).
+    divisor: f64,
     n: u64,
-    /// Shift of the shifted sums (the first value).
+    /// Shift of the shifted sums (the first value), key units.
     shift: f64,
     s1: f64,
     s2: f64,
     min: f64,
     max: f64,
-    lo_bucket: usize,
-    hi_bucket: usize,
 }
 
 impl Dist {
-    /// An empty distribution whose values are `key × unit`.
-    pub(crate) fn new(unit: f64) -> Self {
+    /// An empty distribution whose output values are `key / divisor`.
+    pub(crate) fn new(divisor: f64) -> Self {
         Dist {
             counts: vec![0u64; BUCKETS].into_boxed_slice(),
-            unit,
+            divisor,
             n: 0,
             shift: 0.0,
             s1: 0.0,
             s2: 0.0,
             min: 0.0,
             max: 0.0,
-            lo_bucket: usize::MAX,
-            hi_bucket: 0,
         }
     }
 
-    /// Adds one value: `key` is its integer histogram key, `value` the exact value in the output
-    /// unit (≈ `key × unit`). O(1), no allocation.
+    /// Adds one value: `key` is its integer histogram key and `x` the exact value in key units
+    /// (`key` is `x` rounded). O(1), no allocation, no division.
     #[inline(always)]
-    pub(crate) fn add(&mut self, key: u64, value: f64) {
-        let b = bucket_index(key);
-        // `b < BUCKETS` for every u64 key.
-        if let Some(c) = self.counts.get_mut(b) {
+    pub(crate) fn add(&mut self, key: u64, x: f64) {
+        // `bucket_index < BUCKETS` for every u64 key.
+        if let Some(c) = self.counts.get_mut(bucket_index(key)) {
             *c += 1;
         }
-        self.lo_bucket = self.lo_bucket.min(b);
-        self.hi_bucket = self.hi_bucket.max(b);
         if self.n == 0 {
-            self.shift = value;
-            self.min = value;
-            self.max = value;
+            self.shift = x;
+            self.min = x;
+            self.max = x;
         }
-        let d = value - self.shift;
+        let d = x - self.shift;
         self.s1 += d;
         self.s2 += d * d;
-        self.min = self.min.min(value);
-        self.max = self.max.max(value);
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
         self.n += 1;
+    }
+
+    /// Adds an integer value (its own key).
+    #[inline(always)]
+    pub(crate) fn add_int(&mut self, key: u64) {
+        self.add(key, key as f64);
     }
 
     /// Number of values added.
@@ -126,22 +128,24 @@ impl Dist {
         self.counts.len() * std::mem::size_of::<u64>()
     }
 
-    /// Values (output unit) of the 0-based order statistics `ks` (ascending, each < count).
+    /// Values (key units) of the 0-based order statistics `ks` (ascending, each < count).
     fn order_stats(&self, ks: &[u64]) -> Vec<f64> {
         let mut out = vec![self.max; ks.len()];
-        if self.n == 0 || self.lo_bucket > self.hi_bucket {
+        if self.n == 0 {
             return out;
         }
+        // Buckets that can hold values (±1 for keys above 2^53, where f64 rounds).
+        let lo = bucket_index(to_key(self.min)).saturating_sub(1);
+        let hi = (bucket_index(to_key(self.max)) + 1).min(BUCKETS - 1);
         let mut j = 0;
         let mut cum = 0u64;
-        for i in self.lo_bucket..=self.hi_bucket {
-            let c = self.counts.get(i).copied().unwrap_or(0);
+        for (i, &c) in self.counts.iter().enumerate().take(hi + 1).skip(lo) {
             if c == 0 {
                 continue;
             }
             cum += c;
             while j < ks.len() && ks[j] < cum {
-                out[j] = (bucket_mid(i) * self.unit).max(self.min).min(self.max);
+                out[j] = bucket_mid(i).max(self.min).min(self.max);
                 j += 1;
             }
             if j == ks.len() {
@@ -151,8 +155,8 @@ impl Dist {
         out
     }
 
-    /// Summary: exact count/mean/std/min/max, percentiles from the histogram (numpy-linear rule
-    /// on the approximated order statistics).
+    /// Summary in output units: exact count/mean/std/min/max, percentiles from the histogram
+    /// (numpy-linear rule on the approximated order statistics).
     pub(crate) fn summary(&self) -> Summary {
         if self.n == 0 {
             return Summary::default();
@@ -170,6 +174,7 @@ impl Dist {
                 .ok()
                 .and_then(|i| vals.get(i).copied())
                 .unwrap_or(self.max)
+                / self.divisor
         };
         let mut pct = [0.0; 9];
         for (out, &(lo, hi, t)) in pct.iter_mut().zip(&ranks) {
@@ -177,14 +182,20 @@ impl Dist {
         }
         Summary {
             count: self.n,
-            mean: mean.max(self.min).min(self.max),
-            std: var.sqrt(),
-            min: self.min,
-            max: self.max,
+            mean: mean.max(self.min).min(self.max) / self.divisor,
+            std: var.sqrt() / self.divisor,
+            min: self.min / self.divisor,
+            max: self.max / self.divisor,
             pct,
         }
         .finite()
     }
+}
+
+/// A non-negative finite value rounded to an integer histogram key (saturating; NaN → 0).
+#[inline(always)]
+pub(crate) fn to_key(x: f64) -> u64 {
+    (x + 0.5) as u64
 }
 
 /// Sub-bucket bits of the joint histogram (64 buckets per power of two: ≤ 1.6 % wide).
@@ -347,7 +358,7 @@ mod tests {
     fn small_keys_are_exact() {
         let mut d = Dist::new(1.0);
         for k in [5u64, 1, 4, 1, 5, 9, 2, 6, 5, 3] {
-            d.add(k, k as f64);
+            d.add_int(k);
         }
         let s = d.summary();
         let exact = Summary::from_unsorted(vec![5.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0]);
@@ -360,12 +371,13 @@ mod tests {
 
     #[test]
     fn constant_values_are_exact() {
-        let mut d = Dist::new(1e-6);
+        let mut d = Dist::new(1e6);
         for _ in 0..1000 {
-            d.add(12_345_678_901, 12_345.678901);
+            d.add_int(12_345_678_901);
         }
         let s = d.summary();
         assert!(s.pct.iter().all(|&p| p == 12_345.678901), "{s:?}");
+        assert_eq!((s.min, s.max, s.mean), (12_345.678901, 12_345.678901, 12_345.678901));
         assert_eq!(s.std, 0.0);
     }
 

@@ -33,7 +33,7 @@ pub use aiperf::AiperfContext;
 pub use percentile::percentile_sorted;
 pub use requests_csv::{requests_csv_bytes, write_requests_csv, REQUESTS_CSV_COLUMNS};
 
-use histogram::{Dist, JointHist};
+use histogram::{to_key, Dist, JointHist};
 use percentile::{Summary, IDX_P50, IDX_P90, IDX_P95, IDX_P99};
 
 /// Nanoseconds per millisecond.
@@ -96,7 +96,8 @@ impl RequestRecord {
             return None;
         }
         let decode_ns = self.e2e_ns().saturating_sub(self.ttft_ns());
-        Some(decode_ns as f64 / NS_PER_MS / f64::from(self.osl - 1))
+        // One correctly rounded division (NS_PER_MS · (osl − 1) is exact).
+        Some(decode_ns as f64 / (NS_PER_MS * f64::from(self.osl - 1)))
     }
 
     /// Scheduling delay (arrival → first scheduled), ms.
@@ -278,14 +279,14 @@ struct Streaming {
 impl Streaming {
     fn new(sla: Option<Sla>) -> Self {
         Streaming {
-            ttft: Dist::new(1e-6),         // key ns → ms
-            e2e: Dist::new(1e-6),          // key ns → ms
-            sched: Dist::new(1e-6),        // key ns → ms
-            itl: Dist::new(1e-9),          // key ps → ms
-            per_user: Dist::new(1e-3),     // key milli-tokens/s → tokens/s
-            prefill_tput: Dist::new(1e-3), // key milli-tokens/s → tokens/s
-            isl: Dist::new(1.0),
-            osl: Dist::new(1.0),
+            ttft: Dist::new(NS_PER_MS),   // key ns → ms
+            e2e: Dist::new(NS_PER_MS),    // key ns → ms
+            sched: Dist::new(NS_PER_MS),  // key ns → ms
+            itl: Dist::new(1e9),          // key ps → ms
+            per_user: Dist::new(1e3),     // key milli-tokens/s → tokens/s
+            prefill_tput: Dist::new(1e3), // key milli-tokens/s → tokens/s
+            isl: Dist::new(1.0),          // tokens
+            osl: Dist::new(1.0),          // tokens
             joint: JointHist::new(),
             sla,
             good: 0,
@@ -295,25 +296,25 @@ impl Streaming {
     #[inline(always)]
     fn record(&mut self, r: &RequestRecord) {
         let ttft_ns = r.ttft_ns();
-        let ttft_ms = ttft_ns as f64 / NS_PER_MS;
-        let e2e_ns = r.e2e_ns();
-        let sched_ns = r.scheduling_delay_ns();
-        self.ttft.add(ttft_ns, ttft_ms);
-        self.e2e.add(e2e_ns, e2e_ns as f64 / NS_PER_MS);
-        self.sched.add(sched_ns, sched_ns as f64 / NS_PER_MS);
-        self.isl.add(u64::from(r.isl), f64::from(r.isl));
-        self.osl.add(u64::from(r.osl), f64::from(r.osl));
+        self.ttft.add_int(ttft_ns);
+        self.e2e.add_int(r.e2e_ns());
+        self.sched.add_int(r.scheduling_delay_ns());
+        self.isl.add_int(u64::from(r.isl));
+        self.osl.add_int(u64::from(r.osl));
         if ttft_ns > 0 {
-            let tput = f64::from(r.isl) * 1000.0 / ttft_ms;
-            self.prefill_tput.add(to_key(tput * 1000.0), tput);
+            // ISL / TTFT in milli-tokens/s.
+            let x = f64::from(r.isl) * 1e12 / ttft_ns as f64;
+            self.prefill_tput.add(to_key(x), x);
         }
         let itl_ms = r.itl_ms();
         let itl_ns = match itl_ms {
             Some(itl) => {
-                self.itl.add(to_key(itl * 1e9), itl);
+                let ps = itl * 1e9;
+                self.itl.add(to_key(ps), ps);
                 if itl > 0.0 {
-                    let per_user = 1000.0 / itl;
-                    self.per_user.add(to_key(per_user * 1000.0), per_user);
+                    // 1000 / ITL tokens/s per user, in milli-tokens/s.
+                    let x = 1e6 / itl;
+                    self.per_user.add(to_key(x), x);
                 }
                 Some(to_key(itl * NS_PER_MS))
             }
@@ -321,7 +322,7 @@ impl Streaming {
         };
         self.joint.add(ttft_ns, itl_ns);
         if let Some(sla) = &self.sla {
-            if ttft_ms <= sla.ttft_ms && itl_ms.is_none_or(|itl| itl <= sla.itl_ms) {
+            if ttft_ns as f64 / NS_PER_MS <= sla.ttft_ms && itl_ms.is_none_or(|itl| itl <= sla.itl_ms) {
                 self.good += 1;
             }
         }
@@ -343,12 +344,6 @@ impl Streaming {
         .sum::<usize>()
             + self.joint.heap_bytes()
     }
-}
-
-/// A non-negative finite value rounded to an integer histogram key (saturating; NaN → 0).
-#[inline(always)]
-fn to_key(x: f64) -> u64 {
-    (x + 0.5) as u64
 }
 
 enum Kind {

@@ -43,7 +43,9 @@ pub fn requests_csv_bytes(records: &[RequestRecord], sla: &Sla) -> Result<Vec<u8
     let mut sorted: Vec<&RequestRecord> = records.iter().collect();
     sorted.sort_by_key(|r| r.id);
     let csv_err = |e: csv::Error| Error::data("(requests csv)", "(csv)", e.to_string());
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(160 * (records.len() + 1)));
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(
+        records.len().saturating_add(1).saturating_mul(160).min(1 << 28),
+    ));
     w.write_record(REQUESTS_CSV_COLUMNS).map_err(csv_err)?;
     for r in sorted {
         let ttft_ns = r.ttft_ns();

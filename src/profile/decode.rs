@@ -18,7 +18,8 @@
 //! The result is exact at every measured point, continuous, and positive (every row value is a
 //! positive measurement or a non-decreasing extrapolation of one). Throughput inside a row's
 //! measured range is interpolated the same way; outside it, it is derived from the ITL with the
-//! profiler's own definition `batch / ITL · 1000 / TP`, batch = kv_usage · scale / context.
+//! profiler's own definition `batch / ITL · 1000 / TP`, batch = kv_usage · scale / context,
+//! scaled to meet the row's end point exactly (so it is continuous there).
 
 use super::prefill::{lerp, segment};
 use crate::error::{Error, Result};
@@ -236,19 +237,18 @@ impl DecodeSurface {
         let n = r.kv_usage.len();
         if n >= 2 && u >= r.kv_usage[0] && u <= r.kv_usage[n - 1] {
             let j = segment(&r.kv_usage, u);
-            return lerp(
-                r.kv_usage[j],
-                r.thpt_per_gpu[j],
-                r.kv_usage[j + 1],
-                r.thpt_per_gpu[j + 1],
-                u,
-            );
+            return lerp(r.kv_usage[j], r.thpt_per_gpu[j], r.kv_usage[j + 1], r.thpt_per_gpu[j + 1], u);
         }
-        if n == 1 && u == r.kv_usage[0] {
-            return r.thpt_per_gpu[0];
+        // Outside the row: the profiler's definition batch / ITL · 1000 / TP, scaled so it meets
+        // the nearest measured point exactly (continuous at the row's ends).
+        let derived = |u: f64| (u * self.kv_scale_tokens / context.max(1.0)).max(0.0) / row_itl(r, u) * 1000.0 / self.tp as f64;
+        let k = if u < r.kv_usage[0] { 0 } else { n - 1 };
+        let at_end = derived(r.kv_usage[k]);
+        if at_end > 0.0 {
+            derived(u) * (r.thpt_per_gpu[k] / at_end)
+        } else {
+            r.thpt_per_gpu[k]
         }
-        let batch = (u * self.kv_scale_tokens / context.max(1.0)).max(0.0);
-        batch / row_itl(r, u) * 1000.0 / self.tp as f64
     }
 
     /// Row index `i` and blend weight `t` toward row `i + 1` for `context` (clamped).

@@ -108,7 +108,7 @@ mod tests {
             let explicit_kv: i64 = alive.iter().map(|&&i| (members[i].1 as u64 + step - members[i].0) as i64).sum();
             assert_eq!(b.kv_tokens_before(step), explicit_kv, "step {step}");
             let explicit_need =
-                alive.iter().filter(|&&i| (members[i].1 as u64 + step - members[i].0) % bs as u64 == 0).count() as u32;
+                alive.iter().filter(|&&&i| (members[i].1 as u64 + step - members[i].0) % bs as u64 == 0).count() as u32;
             assert_eq!(b.blocks_needed(step), explicit_need, "step {step}");
             while let Some((slot, _)) = b.pop_finished(step) {
                 let m = members[slot as usize];

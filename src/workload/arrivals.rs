@@ -62,7 +62,10 @@ fn positive_rate(flag: &str, rps: f64) -> Result<()> {
     if rps.is_finite() && rps > 0.0 {
         Ok(())
     } else {
-        Err(Error::usage(flag, format!("expected a finite rate in requests/s > 0, got {rps}")))
+        Err(Error::usage(
+            flag,
+            format!("expected a finite rate in requests/s > 0, got {rps}"),
+        ))
     }
 }
 
@@ -74,7 +77,10 @@ impl ArrivalPattern {
         if parts.len() != 3 {
             return Err(Error::usage(
                 "--sinusoid",
-                format!("expected MIN:MAX:PERIOD_S (req/s, req/s, seconds), e.g. 5:45:1800, got \"{}\"", s.trim()),
+                format!(
+                    "expected MIN:MAX:PERIOD_S (req/s, req/s, seconds), e.g. 5:45:1800, got \"{}\"",
+                    s.trim()
+                ),
             ));
         }
         let num = |name: &str, t: &str| -> Result<f64> {
@@ -82,7 +88,10 @@ impl ArrivalPattern {
                 Ok(v) if v.is_finite() => Ok(v),
                 _ => Err(Error::usage(
                     "--sinusoid",
-                    format!("expected {name} as a finite number in MIN:MAX:PERIOD_S, got \"{}\"", t.trim()),
+                    format!(
+                        "expected {name} as a finite number in MIN:MAX:PERIOD_S, got \"{}\"",
+                        t.trim()
+                    ),
                 )),
             }
         };
@@ -153,7 +162,9 @@ impl ArrivalPattern {
                     return bad(format!("MAX must be ≥ MIN, got MIN {min_rps} > MAX {max_rps}"));
                 }
                 if !period_s.is_finite() || period_s <= 0.0 {
-                    return bad(format!("PERIOD_S must be a finite number of seconds > 0, got {period_s}"));
+                    return bad(format!(
+                        "PERIOD_S must be a finite number of seconds > 0, got {period_s}"
+                    ));
                 }
                 Ok(())
             }
@@ -161,7 +172,6 @@ impl ArrivalPattern {
             ArrivalPattern::Trace => Ok(()),
         }
     }
-
 }
 
 /// Replays trace arrival times: row i of cycle c arrives at
@@ -180,7 +190,12 @@ impl TraceClock {
         let a0 = trace.rows.first().and_then(|r| r.arrived_at_s).unwrap_or(0.0);
         let span = trace.span_s().unwrap_or(0.0);
         let period = if n > 1 { span + span / (n - 1) as f64 } else { 0.0 };
-        TraceClock { trace, a0, period, scale }
+        TraceClock {
+            trace,
+            a0,
+            period,
+            scale,
+        }
     }
 
     /// Trace span + mean gap, seconds of trace time (0 when all arrivals share one time).
@@ -208,6 +223,8 @@ impl TraceClock {
 }
 
 /// A running arrival process; `next_s` gives non-decreasing arrival times in seconds.
+// One per generator, matched on every request: inline (not boxed) on purpose.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(crate) enum ArrivalGen {
     Poisson {
@@ -282,7 +299,10 @@ impl ArrivalGen {
             },
             ArrivalPattern::Trace => {
                 let trace = trace.ok_or_else(|| {
-                    Error::usage("--trace", "replaying trace arrival times needs a trace (--trace NAME|FILE)")
+                    Error::usage(
+                        "--trace",
+                        "replaying trace arrival times needs a trace (--trace NAME|FILE)",
+                    )
                 })?;
                 ArrivalGen::Trace {
                     clock: TraceClock::new(Arc::clone(trace), scale),
@@ -406,7 +426,10 @@ mod tests {
         assert!(e(ArrivalPattern::Gamma { rps: 1.0, cv: 0.0 }).starts_with("--cv: expected"));
         assert!(e(ArrivalPattern::Gamma { rps: 1.0, cv: f64::NAN }).starts_with("--cv"));
         assert!(e(ArrivalPattern::Piecewise { steps: vec![] }).starts_with("--rate-schedule: no steps"));
-        assert!(e(ArrivalPattern::Piecewise { steps: vec![(0.0, 0.0)] }).contains("rps > 0"));
+        assert!(e(ArrivalPattern::Piecewise {
+            steps: vec![(0.0, 0.0)]
+        })
+        .contains("rps > 0"));
         assert!(e(ArrivalPattern::Piecewise {
             steps: vec![(0.0, 1.0), (0.0, 2.0)]
         })
@@ -418,8 +441,17 @@ mod tests {
     fn mean_rps_and_kind() {
         assert_eq!(ArrivalPattern::Poisson { rps: 3.0 }.mean_rps(), Some(3.0));
         assert_eq!(ArrivalPattern::Gamma { rps: 2.0, cv: 4.0 }.mean_rps(), Some(2.0));
-        assert_eq!(ArrivalPattern::parse_sinusoid("5:45:1800").unwrap().mean_rps(), Some(25.0));
+        assert_eq!(
+            ArrivalPattern::parse_sinusoid("5:45:1800").unwrap().mean_rps(),
+            Some(25.0)
+        );
         assert_eq!(ArrivalPattern::Trace.mean_rps(), None);
-        assert_eq!(ArrivalPattern::Piecewise { steps: vec![(0.0, 1.0)] }.kind(), "piecewise");
+        assert_eq!(
+            ArrivalPattern::Piecewise {
+                steps: vec![(0.0, 1.0)]
+            }
+            .kind(),
+            "piecewise"
+        );
     }
 }

@@ -68,7 +68,8 @@ pub enum LengthDist {
     },
 }
 
-const SYNTAX: &str = "a token count (e.g. 2048) or uniform:MIN:MAX, normal:MEAN:STD, lognormal:MEAN:STD, zipf:MAX:EXPONENT";
+const SYNTAX: &str =
+    "a token count (e.g. 2048) or uniform:MIN:MAX, normal:MEAN:STD, lognormal:MEAN:STD, zipf:MAX:EXPONENT";
 
 fn number(field: &str, s: &str) -> std::result::Result<f64, String> {
     match s.trim().parse::<f64>() {
@@ -98,7 +99,9 @@ fn check_tokens(field: &str, v: f64) -> std::result::Result<(), String> {
 
 fn check_mean_std(mean: f64, std: f64) -> std::result::Result<(), String> {
     if !mean.is_finite() || mean < 1.0 || mean > MAX_TOKENS as f64 {
-        return Err(format!("MEAN must be a number of tokens in [1, {MAX_TOKENS}], got {mean}"));
+        return Err(format!(
+            "MEAN must be a number of tokens in [1, {MAX_TOKENS}], got {mean}"
+        ));
     }
     if !std.is_finite() || std < 0.0 {
         return Err(format!("STD must be a finite number of tokens ≥ 0, got {std}"));
@@ -173,7 +176,8 @@ impl LengthDist {
 
     /// Checks the parameters (also of a value built in code), naming `flag` in the error.
     pub fn validate(&self, flag: &str) -> Result<()> {
-        self.check().map_err(|e| Error::usage(flag, format!("{e} (in \"{self}\")")))
+        self.check()
+            .map_err(|e| Error::usage(flag, format!("{e} (in \"{self}\")")))
     }
 
     fn check(&self) -> std::result::Result<(), String> {
@@ -223,13 +227,19 @@ impl LengthDist {
         let bad = |e: &dyn fmt::Display| Error::usage("length distribution", format!("{e} (in \"{self}\")"));
         Ok(match *self {
             LengthDist::Fixed(n) => Sampler::Fixed(n.clamp(1, MAX_TOKENS)),
-            LengthDist::Uniform { min, max } => Sampler::Uniform(Uniform::new_inclusive(min, max).map_err(|e| bad(&e))?),
-            LengthDist::Normal { mean, std } => Sampler::Real(RealDist::Normal(Normal::new(mean, std).map_err(|e| bad(&e))?)),
+            LengthDist::Uniform { min, max } => {
+                Sampler::Uniform(Uniform::new_inclusive(min, max).map_err(|e| bad(&e))?)
+            }
+            LengthDist::Normal { mean, std } => {
+                Sampler::Real(RealDist::Normal(Normal::new(mean, std).map_err(|e| bad(&e))?))
+            }
             LengthDist::Lognormal { mean, std } => {
                 // lengths with mean m and std s: σ² = ln(1 + s²/m²), μ = ln m − σ²/2
                 let sigma2 = (1.0 + (std / mean).powi(2)).ln();
                 let mu = mean.ln() - sigma2 / 2.0;
-                Sampler::Real(RealDist::LogNormal(LogNormal::new(mu, sigma2.sqrt()).map_err(|e| bad(&e))?))
+                Sampler::Real(RealDist::LogNormal(
+                    LogNormal::new(mu, sigma2.sqrt()).map_err(|e| bad(&e))?,
+                ))
             }
             LengthDist::Zipf { max, exponent } => {
                 Sampler::Real(RealDist::Zipf(Zipf::new(max as f64, exponent).map_err(|e| bad(&e))?))
@@ -374,9 +384,27 @@ mod tests {
         assert_eq!(p("uniform:10:20"), LengthDist::Uniform { min: 10, max: 20 });
         assert_eq!(p("UNIFORM:5:5"), LengthDist::Uniform { min: 5, max: 5 });
         assert_eq!(p("normal:100:10"), LengthDist::Normal { mean: 100.0, std: 10.0 });
-        assert_eq!(p("lognormal:1000:500.5"), LengthDist::Lognormal { mean: 1000.0, std: 500.5 });
-        assert_eq!(p("zipf:4096:1.2"), LengthDist::Zipf { max: 4096, exponent: 1.2 });
-        for s in ["2048", "uniform:10:20", "normal:100:10", "lognormal:1000:500.5", "zipf:4096:1.2"] {
+        assert_eq!(
+            p("lognormal:1000:500.5"),
+            LengthDist::Lognormal {
+                mean: 1000.0,
+                std: 500.5
+            }
+        );
+        assert_eq!(
+            p("zipf:4096:1.2"),
+            LengthDist::Zipf {
+                max: 4096,
+                exponent: 1.2
+            }
+        );
+        for s in [
+            "2048",
+            "uniform:10:20",
+            "normal:100:10",
+            "lognormal:1000:500.5",
+            "zipf:4096:1.2",
+        ] {
             assert_eq!(p(s).to_string(), s);
             assert_eq!(p(&p(s).to_string()), p(s));
         }
@@ -410,16 +438,37 @@ mod tests {
             assert!(err("--osl", s).starts_with("--osl: "), "{s}");
         }
         // validate() on values built in code
-        assert!(LengthDist::Fixed(0).validate("--osl").unwrap_err().to_string().starts_with("--osl: "));
-        assert!(LengthDist::Normal { mean: f64::NAN, std: 1.0 }.validate("--isl").is_err());
-        assert!(LengthDist::Zipf { max: 10, exponent: f64::INFINITY }.validate("--isl").is_err());
+        assert!(LengthDist::Fixed(0)
+            .validate("--osl")
+            .unwrap_err()
+            .to_string()
+            .starts_with("--osl: "));
+        assert!(LengthDist::Normal {
+            mean: f64::NAN,
+            std: 1.0
+        }
+        .validate("--isl")
+        .is_err());
+        assert!(LengthDist::Zipf {
+            max: 10,
+            exponent: f64::INFINITY
+        }
+        .validate("--isl")
+        .is_err());
         assert!(LengthDist::Fixed(1).validate("--osl").is_ok());
     }
 
     #[test]
     fn samples_stay_in_range() {
         let mut rng = stream(1, Stream::Lengths);
-        for s in ["1", "uniform:3:9", "normal:5:50", "lognormal:10:200", "zipf:50:0.5", "normal:999999:1000"] {
+        for s in [
+            "1",
+            "uniform:3:9",
+            "normal:5:50",
+            "lognormal:10:200",
+            "zipf:50:0.5",
+            "normal:999999:1000",
+        ] {
             let d = p(s);
             for x in draw(&d, &mut rng, 20_000) {
                 assert!((1..=MAX_TOKENS).contains(&x), "{s}: {x}");

@@ -134,7 +134,10 @@ impl WorkloadSpec {
         }
         if let Some(d) = self.duration_s {
             if !(d.is_finite() && d > 0.0) {
-                return Err(Error::usage("--duration", format!("expected a finite number of seconds > 0, got {d}")));
+                return Err(Error::usage(
+                    "--duration",
+                    format!("expected a finite number of seconds > 0, got {d}"),
+                ));
             }
         }
         if !(self.trace_rate_scale.is_finite() && self.trace_rate_scale > 0.0) {
@@ -295,7 +298,12 @@ impl WorkloadSpec {
         self.validate()?;
         let arrivals = match self.arrival_pattern() {
             None => None,
-            Some(p) => Some(ArrivalGen::new(p, self.seed, self.trace.as_ref(), self.trace_rate_scale)?),
+            Some(p) => Some(ArrivalGen::new(
+                p,
+                self.seed,
+                self.trace.as_ref(),
+                self.trace_rate_scale,
+            )?),
         };
         let lengths = match &self.lengths {
             LengthModel::Dist { isl, osl } => LengthGen::Dist {
@@ -306,7 +314,10 @@ impl WorkloadSpec {
             },
             LengthModel::Trace => LengthGen::Trace {
                 trace: Arc::clone(self.trace.as_ref().ok_or_else(|| {
-                    Error::usage("--trace", "request lengths from a trace need a trace (--trace NAME|FILE)")
+                    Error::usage(
+                        "--trace",
+                        "request lengths from a trace need a trace (--trace NAME|FILE)",
+                    )
                 })?),
                 next: 0,
             },
@@ -331,6 +342,8 @@ fn arrivals_present(load: &LoadSpec) -> bool {
     matches!(load, LoadSpec::OpenLoop(_))
 }
 
+// One per generator, matched on every request: inline (not boxed) on purpose.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum LengthGen {
     Dist {
@@ -362,7 +375,10 @@ impl LengthGen {
                 let shape = trace
                     .rows
                     .get(*next)
-                    .map_or(RequestShape { isl: 1, osl: 1 }, |r| RequestShape { isl: r.isl, osl: r.osl });
+                    .map_or(RequestShape { isl: 1, osl: 1 }, |r| RequestShape {
+                        isl: r.isl,
+                        osl: r.osl,
+                    });
                 *next += 1;
                 if *next >= trace.rows.len() {
                     *next = 0;

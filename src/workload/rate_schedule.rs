@@ -40,7 +40,11 @@ pub fn parse_rate_schedule(source: &str, bytes: &[u8]) -> Result<Vec<(f64, f64)>
         steps.push((start, rps));
     }
     if steps.is_empty() {
-        return Err(Error::data(source, "rows", format!("no steps after the header; {EXPECTED}")));
+        return Err(Error::data(
+            source,
+            "rows",
+            format!("no steps after the header; {EXPECTED}"),
+        ));
     }
     if let Some(p) = schedule_problem(&steps) {
         return Err(Error::data(source, "rps", p));
@@ -106,7 +110,10 @@ mod tests {
 
     #[test]
     fn parses_schedule() {
-        assert_eq!(parse("start_s,rps\n0,5\n60,10.5\n120,0\n").unwrap(), vec![(0.0, 5.0), (60.0, 10.5), (120.0, 0.0)]);
+        assert_eq!(
+            parse("start_s,rps\n0,5\n60,10.5\n120,0\n").unwrap(),
+            vec![(0.0, 5.0), (60.0, 10.5), (120.0, 0.0)]
+        );
         assert_eq!(parse("rps,note,start_s\n3,x,0\n").unwrap(), vec![(0.0, 3.0)]);
         check_steps(&[(0.0, 0.0), (10.0, 1.0)]).unwrap();
     }
@@ -123,7 +130,9 @@ mod tests {
         assert!(err("start_s,rps\n0,x\n").contains("`rps`: row 1 (line 2): expected a rate"));
         assert!(err("start_s,rps\n0,inf\n").contains("`rps`"));
         assert!(err("start_s,rps\n0,0\n10,0\n").contains("at least one step with rps > 0"));
-        let e = load_rate_schedule(Path::new("/nonexistent/rates.csv")).unwrap_err().to_string();
+        let e = load_rate_schedule(Path::new("/nonexistent/rates.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot read"), "{e}");
         assert!(check_steps(&[]).is_err());
         assert!(check_steps(&[(1.0, 1.0)]).unwrap_err().contains("start at 0"));

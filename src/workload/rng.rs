@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn sub_streams_are_independent_and_reproducible() {
-        assert_eq!(draws(sub_stream(7, Stream::Lengths, 0)), draws(stream(7, Stream::Lengths)));
+        assert_eq!(
+            draws(sub_stream(7, Stream::Lengths, 0)),
+            draws(stream(7, Stream::Lengths))
+        );
         let s1 = draws(sub_stream(7, Stream::Lengths, 1));
         assert_eq!(s1, draws(sub_stream(7, Stream::Lengths, 1)));
         assert_ne!(s1, draws(stream(7, Stream::Lengths)));

@@ -120,7 +120,10 @@ fn sinusoid_mean_rate_and_peak() {
         let (x0, x1) = (b as f64 / bins as f64, (b + 1) as f64 / bins as f64);
         let integral = |x: f64| min * x + (max - min) / 2.0 * (x - (TAU_F * x).sin() / TAU_F);
         let want = (integral(x1) - integral(x0)) * period * periods;
-        assert!((count as f64 - want).abs() < 5.0 * want.sqrt(), "bin {b}: {count} vs {want}");
+        assert!(
+            (count as f64 - want).abs() < 5.0 * want.sqrt(),
+            "bin {b}: {count} vs {want}"
+        );
     }
 }
 
@@ -157,7 +160,11 @@ fn piecewise_rates_per_step() {
     }
     assert_eq!(counts[2], 0, "rate 0 step has no arrivals");
     for (i, want) in [(0, 10_000.0), (1, 50_000.0), (3, 20_000.0)] {
-        assert!((counts[i] as f64 - want).abs() / want < 0.04, "step {i}: {} vs {want}", counts[i]);
+        assert!(
+            (counts[i] as f64 - want).abs() / want < 0.04,
+            "step {i}: {} vs {want}",
+            counts[i]
+        );
     }
     assert_eq!(spec.request_count(), None);
     // a schedule ending with rate 0 ends the arrivals
@@ -212,14 +219,25 @@ fn trace_replay_times_rate_scale_and_cycling() {
     let times: Vec<u64> = got.iter().map(|x| x.0).collect();
     assert_eq!(
         times,
-        vec![0, 1_000_000_000, 3_000_000_000, 4_500_000_000, 5_500_000_000, 7_500_000_000, 9_000_000_000]
+        vec![
+            0,
+            1_000_000_000,
+            3_000_000_000,
+            4_500_000_000,
+            5_500_000_000,
+            7_500_000_000,
+            9_000_000_000
+        ]
     );
     let isl: Vec<u32> = got.iter().map(|x| x.1.isl).collect();
     assert_eq!(isl, vec![100, 200, 300, 100, 200, 300, 100]);
     // a duration cuts the replay (an arrival exactly at the duration is kept)
     spec.requests = None;
     spec.duration_s = Some(5.5);
-    assert_eq!(arrivals(&spec), vec![0, 1_000_000_000, 3_000_000_000, 4_500_000_000, 5_500_000_000]);
+    assert_eq!(
+        arrivals(&spec),
+        vec![0, 1_000_000_000, 3_000_000_000, 4_500_000_000, 5_500_000_000]
+    );
     assert_eq!(spec.request_count(), Some(5));
     spec.requests = Some(4);
     assert_eq!(spec.request_count(), Some(4));
@@ -244,7 +262,13 @@ fn real_trace_replay_matches_file_times() {
     for row in &trace.rows {
         let (t, shape) = g.next_arrival().unwrap();
         assert_eq!(t, (row.arrived_at_s.unwrap() * 1e9).round() as u64);
-        assert_eq!(shape, RequestShape { isl: row.isl, osl: row.osl });
+        assert_eq!(
+            shape,
+            RequestShape {
+                isl: row.isl,
+                osl: row.osl
+            }
+        );
     }
     assert!(g.next_arrival().is_none());
     // at 3x speed, one hour of trace takes ~20 minutes
@@ -278,7 +302,10 @@ fn trace_lengths_with_poisson_arrivals_and_closed_loop() {
     assert_eq!(spec.request_count(), Some(2));
     let mut g = spec.generator().unwrap();
     let shapes: Vec<RequestShape> = std::iter::from_fn(|| g.next_arrival().map(|x| x.1)).collect();
-    assert_eq!(shapes, vec![RequestShape { isl: 11, osl: 1 }, RequestShape { isl: 22, osl: 2 }]);
+    assert_eq!(
+        shapes,
+        vec![RequestShape { isl: 11, osl: 1 }, RequestShape { isl: 22, osl: 2 }]
+    );
     // closed loop over the trace lengths, cycling
     let mut spec = WorkloadSpec::new(LoadSpec::Concurrency(2), LengthModel::Trace, Some(5), 0);
     spec.trace = Some(trace);
@@ -351,7 +378,10 @@ fn deterministic_and_streams_independent() {
         s.seed = seed;
         s.lengths = LengthModel::Dist {
             isl,
-            osl: LengthDist::Lognormal { mean: 200.0, std: 100.0 },
+            osl: LengthDist::Lognormal {
+                mean: 200.0,
+                std: 100.0,
+            },
         };
         let mut g = s.generator().unwrap();
         std::iter::from_fn(|| g.next_arrival()).collect::<Vec<_>>()
@@ -370,7 +400,10 @@ fn deterministic_and_streams_independent() {
     s.seed = 42;
     s.lengths = LengthModel::Dist {
         isl: uni,
-        osl: LengthDist::Lognormal { mean: 200.0, std: 100.0 },
+        osl: LengthDist::Lognormal {
+            mean: 200.0,
+            std: 100.0,
+        },
     };
     let mut g = s.generator().unwrap();
     let d: Vec<_> = std::iter::from_fn(|| g.next_arrival()).collect();
@@ -398,11 +431,31 @@ fn bad_specs_name_the_flag() {
         err(&s)
     };
     let cases: Vec<(String, &str, &str)> = vec![
-        (with(&|s| s.load = LoadSpec::Concurrency(0)), "--concurrency", "at least 1"),
-        (with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps: 0.0 })), "--rps", "> 0"),
-        (with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Constant { rps: -2.0 })), "--rps", "> 0"),
-        (with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps: f64::NAN })), "--rps", "NaN"),
-        (with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Gamma { rps: 1.0, cv: 0.0 })), "--cv", "> 0"),
+        (
+            with(&|s| s.load = LoadSpec::Concurrency(0)),
+            "--concurrency",
+            "at least 1",
+        ),
+        (
+            with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps: 0.0 })),
+            "--rps",
+            "> 0",
+        ),
+        (
+            with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Constant { rps: -2.0 })),
+            "--rps",
+            "> 0",
+        ),
+        (
+            with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps: f64::NAN })),
+            "--rps",
+            "NaN",
+        ),
+        (
+            with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Gamma { rps: 1.0, cv: 0.0 })),
+            "--cv",
+            "> 0",
+        ),
         (
             with(&|s| {
                 s.load = LoadSpec::OpenLoop(ArrivalPattern::Sinusoid {
@@ -415,7 +468,11 @@ fn bad_specs_name_the_flag() {
             "MAX must be ≥ MIN",
         ),
         (
-            with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Piecewise { steps: vec![(1.0, 1.0)] })),
+            with(&|s| {
+                s.load = LoadSpec::OpenLoop(ArrivalPattern::Piecewise {
+                    steps: vec![(1.0, 1.0)],
+                })
+            }),
             "--rate-schedule",
             "start at 0",
         ),
@@ -425,7 +482,11 @@ fn bad_specs_name_the_flag() {
         (with(&|s| s.duration_s = Some(f64::INFINITY)), "--duration", "finite"),
         (with(&|s| s.trace_rate_scale = 0.0), "--trace-rate-scale", "> 0"),
         (with(&|s| s.trace_rate_scale = f64::NAN), "--trace-rate-scale", "> 0"),
-        (with(&|s| s.lengths = LengthModel::fixed(10, 0)), "--osl", "must be ≥ 1, got 0"),
+        (
+            with(&|s| s.lengths = LengthModel::fixed(10, 0)),
+            "--osl",
+            "must be ≥ 1, got 0",
+        ),
         (with(&|s| s.lengths = LengthModel::fixed(0, 10)), "--isl", "must be ≥ 1"),
         (
             with(&|s| {
@@ -438,7 +499,11 @@ fn bad_specs_name_the_flag() {
             "MAX must be ≥ MIN",
         ),
         (with(&|s| s.lengths = LengthModel::Trace), "--trace", "need a trace"),
-        (with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Trace)), "--trace", "needs a trace"),
+        (
+            with(&|s| s.load = LoadSpec::OpenLoop(ArrivalPattern::Trace)),
+            "--trace",
+            "needs a trace",
+        ),
         (
             with(&|s| {
                 s.load = LoadSpec::OpenLoop(ArrivalPattern::Trace);
@@ -493,7 +558,7 @@ fn bad_specs_name_the_flag() {
         ),
     ];
     for (msg, flag, want) in cases {
-        assert!(msg.starts_with(&format!("{flag}")), "expected {flag}: {msg}");
+        assert!(msg.starts_with(flag), "expected {flag}: {msg}");
         assert!(msg.contains(want), "expected \"{want}\" in: {msg}");
     }
     // valid edge cases
@@ -534,7 +599,10 @@ fn poisson_generator_speed() {
     // random lengths too
     let mut spec = spec;
     spec.lengths = LengthModel::Dist {
-        isl: LengthDist::Lognormal { mean: 2048.0, std: 512.0 },
+        isl: LengthDist::Lognormal {
+            mean: 2048.0,
+            std: 512.0,
+        },
         osl: LengthDist::Uniform { min: 1, max: 512 },
     };
     let mut g = spec.generator().unwrap();

@@ -86,7 +86,11 @@ pub(crate) fn column(
         None if !required => Ok(None),
         None => {
             let have: Vec<String> = headers.iter().map(|h| format!("`{h}`")).collect();
-            let have = if have.is_empty() { "no columns".to_string() } else { have.join(", ") };
+            let have = if have.is_empty() {
+                "no columns".to_string()
+            } else {
+                have.join(", ")
+            };
             Err(Error::data(
                 source,
                 name,
@@ -107,7 +111,7 @@ pub(crate) fn csv_reader<'a>(source: &str, bytes: &'a [u8], expected: &str) -> R
 /// The header of a CSV reader, or a data error.
 pub(crate) fn csv_headers(source: &str, rdr: &mut csv::Reader<&[u8]>, expected: &str) -> Result<csv::StringRecord> {
     rdr.headers()
-        .map(|h| h.clone())
+        .cloned()
         .map_err(|e| Error::data(source, "header", format!("unreadable CSV header ({e}); {expected}")))
 }
 
@@ -144,12 +148,26 @@ impl Trace {
                 Err(e) => return Err(Error::data(source, "row", format!("row {row}: malformed CSV: {e}"))),
             }
             let line = record.position().map_or(row as u64 + 1, |p| p.line());
-            let isl = cell_tokens(source, COL_PREFILL, row, line, record.get(i_pre), "ISL (prefill tokens)")?;
+            let isl = cell_tokens(
+                source,
+                COL_PREFILL,
+                row,
+                line,
+                record.get(i_pre),
+                "ISL (prefill tokens)",
+            )?;
             let osl = cell_tokens(source, COL_DECODE, row, line, record.get(i_dec), "OSL (decode tokens)")?;
             let arrived_at_s = match i_arr {
                 None => None,
                 Some(i) => {
-                    let a = cell_number(source, COL_ARRIVED_AT, row, line, record.get(i), "a time in seconds ≥ 0")?;
+                    let a = cell_number(
+                        source,
+                        COL_ARRIVED_AT,
+                        row,
+                        line,
+                        record.get(i),
+                        "a time in seconds ≥ 0",
+                    )?;
                     if a < 0.0 {
                         return Err(Error::data(
                             source,
@@ -226,7 +244,11 @@ impl Trace {
     pub fn check(&self) -> Result<()> {
         let src = self.source.as_str();
         if self.rows.is_empty() {
-            return Err(Error::data(src, "rows", "the trace has no rows; expected at least one request"));
+            return Err(Error::data(
+                src,
+                "rows",
+                "the trace has no rows; expected at least one request",
+            ));
         }
         let mut prev = 0.0_f64;
         for (i, r) in self.rows.iter().enumerate() {
@@ -329,8 +351,16 @@ mod tests {
         assert_eq!(
             t.rows,
             vec![
-                TraceRow { arrived_at_s: Some(0.0), isl: 100, osl: 5 },
-                TraceRow { arrived_at_s: Some(1.5), isl: 200, osl: 7 },
+                TraceRow {
+                    arrived_at_s: Some(0.0),
+                    isl: 100,
+                    osl: 5
+                },
+                TraceRow {
+                    arrived_at_s: Some(1.5),
+                    isl: 200,
+                    osl: 7
+                },
             ]
         );
         assert!(t.has_arrivals());
@@ -345,7 +375,14 @@ mod tests {
         let t = parse("num_prefill_tokens,num_decode_tokens\n10,1\n").unwrap();
         assert!(!t.has_arrivals());
         assert_eq!(t.span_s(), None);
-        assert_eq!(t.rows[0], TraceRow { arrived_at_s: None, isl: 10, osl: 1 });
+        assert_eq!(
+            t.rows[0],
+            TraceRow {
+                arrived_at_s: None,
+                isl: 10,
+                osl: 1
+            }
+        );
     }
 
     #[test]
@@ -356,9 +393,15 @@ mod tests {
         assert!(e.contains("`num_decode_tokens`: missing column"), "{e}");
         assert!(e.contains("`arrived_at`, `num_prefill_tokens`"), "{e}");
         let e = err("a,b\n1,2\n");
-        assert!(e.contains("`num_prefill_tokens`: missing column; the header has `a`, `b`"), "{e}");
+        assert!(
+            e.contains("`num_prefill_tokens`: missing column; the header has `a`, `b`"),
+            "{e}"
+        );
         let e = err("num_prefill_tokens,num_decode_tokens\n5,6\n5,0\n");
-        assert!(e.contains("`num_decode_tokens`: row 2 (line 3): OSL (decode tokens) must be ≥ 1"), "{e}");
+        assert!(
+            e.contains("`num_decode_tokens`: row 2 (line 3): OSL (decode tokens) must be ≥ 1"),
+            "{e}"
+        );
         let e = err("num_prefill_tokens,num_decode_tokens\n0,6\n");
         assert!(e.contains("`num_prefill_tokens`: row 1 (line 2): ISL"), "{e}");
         let e = err("num_prefill_tokens,num_decode_tokens\n-4,6\n");
@@ -374,7 +417,10 @@ mod tests {
         let e = err("num_prefill_tokens,num_decode_tokens\n5,nan\n");
         assert!(e.contains("expected a token count"), "{e}");
         let e = err("arrived_at,num_prefill_tokens,num_decode_tokens\n1.0,5,6\n0.5,5,6\n");
-        assert!(e.contains("`arrived_at`: row 2 (line 3)") && e.contains("non-decreasing"), "{e}");
+        assert!(
+            e.contains("`arrived_at`: row 2 (line 3)") && e.contains("non-decreasing"),
+            "{e}"
+        );
         let e = err("arrived_at,num_prefill_tokens,num_decode_tokens\n-1,5,6\n");
         assert!(e.contains("`arrived_at`: row 1") && e.contains("≥ 0"), "{e}");
         let e = err("arrived_at,num_prefill_tokens,num_decode_tokens\nsoon,5,6\n");
@@ -385,18 +431,31 @@ mod tests {
 
     #[test]
     fn missing_file_is_an_io_error() {
-        let e = Trace::load(Path::new("/nonexistent/trace.csv")).unwrap_err().to_string();
+        let e = Trace::load(Path::new("/nonexistent/trace.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/nonexistent/trace.csv") && e.contains("cannot read"), "{e}");
     }
 
     #[test]
     fn check_rejects_bad_rows_built_in_code() {
-        let mut t = Trace { source: "code".into(), rows: vec![] };
+        let mut t = Trace {
+            source: "code".into(),
+            rows: vec![],
+        };
         assert!(t.check().is_err());
-        t.rows.push(TraceRow { arrived_at_s: Some(1.0), isl: 1, osl: 0 });
+        t.rows.push(TraceRow {
+            arrived_at_s: Some(1.0),
+            isl: 1,
+            osl: 0,
+        });
         assert!(t.check().unwrap_err().to_string().contains("num_decode_tokens"));
         t.rows[0].osl = 1;
-        t.rows.push(TraceRow { arrived_at_s: Some(0.5), isl: 1, osl: 1 });
+        t.rows.push(TraceRow {
+            arrived_at_s: Some(0.5),
+            isl: 1,
+            osl: 1,
+        });
         assert!(t.check().unwrap_err().to_string().contains("arrived_at"));
         t.rows[1].arrived_at_s = Some(1.0);
         t.check().unwrap();
