@@ -11,10 +11,16 @@ fn reference(c: &mut Criterion) {
     let mut g = c.benchmark_group("reference_scenario");
     g.sample_size(10);
     for requests in [10_000u64, 100_000] {
-        let spec = reference_spec(requests, LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }), MetricsMode::Streaming)
-            .expect("reference spec");
+        let spec = reference_spec(
+            requests,
+            LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }),
+            MetricsMode::Streaming,
+        )
+        .expect("reference spec");
         g.throughput(Throughput::Elements(requests));
-        g.bench_function(format!("{requests}_requests"), |b| b.iter(|| simulate(&spec).expect("simulate")));
+        g.bench_function(format!("{requests}_requests"), |b| {
+            b.iter(|| simulate(&spec).expect("simulate"))
+        });
     }
     g.finish();
 }

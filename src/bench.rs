@@ -34,13 +34,19 @@ pub fn reference_spec(requests: u64, load: LoadSpec, metrics: MetricsMode) -> Re
             load,
             requests: Some(requests),
             duration_s: None,
-            lengths: LengthModel::Dist { isl: LengthDist::Fixed(2048), osl: LengthDist::Fixed(256) },
+            lengths: LengthModel::Dist {
+                isl: LengthDist::Fixed(2048),
+                osl: LengthDist::Fixed(256),
+            },
             trace: None,
             trace_rate_scale: 1.0,
             seed: 1,
         },
         calibration: Calibration::default(),
-        sla: Sla { ttft_ms: 500.0, itl_ms: 50.0 },
+        sla: Sla {
+            ttft_ms: 500.0,
+            itl_ms: 50.0,
+        },
         metrics,
     })
 }
@@ -89,7 +95,11 @@ pub struct BenchReport {
 pub fn run_reference(requests: u64, runs: usize, load_fraction: f64) -> Result<BenchReport> {
     let sat = saturation_rps()?;
     let rps = sat * load_fraction;
-    let spec = reference_spec(requests, LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }), MetricsMode::Streaming)?;
+    let spec = reference_spec(
+        requests,
+        LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }),
+        MetricsMode::Streaming,
+    )?;
     let mut walls = Vec::new();
     let mut last = None;
     for _ in 0..runs.max(1) {

@@ -15,7 +15,9 @@
 //! * [`output`] — writing result files atomically, text tables.
 //! * [`error`] — typed errors naming file, field and expectation.
 
+pub mod analytic;
 pub mod bench;
+pub mod calibrate;
 pub mod cli;
 pub mod error;
 pub mod metrics;

@@ -13,8 +13,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The embedded default deployment: the Dynamo comparison test case as AIC recommended it.
-pub const DEFAULT_DEPLOYMENT_TOML: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/calibration/deployments/qwen3-32b-h200-trtllm-aic.toml"));
+pub const DEFAULT_DEPLOYMENT_TOML: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/calibration/deployments/qwen3-32b-h200-trtllm-aic.toml"
+));
 
 /// Deployment flags (override `--deployment FILE.toml`).
 #[derive(Debug, Clone, Args, Default)]
@@ -111,7 +113,10 @@ impl DeploymentFlags {
         };
         let opts = base.overridden_by(&self.options());
         let name = opts.profile.clone().ok_or_else(|| {
-            Error::usage("--profile", "no profile: give --profile NAME|PATH or a deployment file with `profile = …`")
+            Error::usage(
+                "--profile",
+                "no profile: give --profile NAME|PATH or a deployment file with `profile = …`",
+            )
         })?;
         let prof = profile::resolve(&name)?;
         let dep = opts.build(&prof)?;
@@ -144,10 +149,10 @@ pub enum ArrivalKind {
 pub struct WorkloadFlags {
     /// Closed loop: N requests in flight, a new one sent the instant one finishes (AIPerf
     /// `--concurrency`). Repeat (or comma-separate) to sweep.
-    #[arg(long, value_delimiter = ',', help_heading = "Workload")]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, help_heading = "Workload")]
     pub concurrency: Vec<i64>,
     /// Open loop: mean request rate, req/s. Repeat (or comma-separate) to sweep.
-    #[arg(long, value_delimiter = ',', help_heading = "Workload")]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, help_heading = "Workload")]
     pub rps: Vec<f64>,
     /// Inter-arrival distribution for --rps.
     #[arg(long, value_enum, default_value = "poisson", help_heading = "Workload")]
@@ -178,7 +183,7 @@ pub struct WorkloadFlags {
     pub osl: String,
     /// Requests per run (default 100 for --concurrency, the trace length for a trace replay,
     /// 1000 otherwise unless --duration is given).
-    #[arg(long, help_heading = "Workload")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Workload")]
     pub requests: Option<i64>,
     /// Open loop: stop arrivals after this many seconds.
     #[arg(long, value_name = "SECONDS", help_heading = "Workload")]
@@ -192,6 +197,19 @@ pub struct WorkloadFlags {
 pub const DEFAULT_CONCURRENCY: [u32; 4] = [1, 4, 7, 9];
 
 impl WorkloadFlags {
+    /// True when no flag chose the load or lengths (the embedded default workload applies).
+    pub fn is_default_load(&self) -> bool {
+        self.concurrency.is_empty()
+            && self.rps.is_empty()
+            && self.sinusoid.is_none()
+            && self.rate_file.is_none()
+            && self.trace.is_none()
+            && self.isl == "2048"
+            && self.osl == "256"
+            && self.requests.is_none()
+            && self.duration.is_none()
+    }
+
     /// The workloads to run: one per --concurrency / --rps value (or one for a sinusoid, rate
     /// file or trace; or the default concurrency levels when no load is given).
     pub fn workloads(&self) -> Result<Vec<WorkloadSpec>> {
@@ -202,7 +220,10 @@ impl WorkloadFlags {
         let lengths = if trace.is_some() {
             LengthModel::Trace
         } else {
-            LengthModel::Dist { isl: LengthDist::parse("--isl", &self.isl)?, osl: LengthDist::parse("--osl", &self.osl)? }
+            LengthModel::Dist {
+                isl: LengthDist::parse("--isl", &self.isl)?,
+                osl: LengthDist::parse("--osl", &self.osl)?,
+            }
         };
         let requests = match self.requests {
             Some(n) if n < 1 => return Err(Error::usage("--requests", format!("must be ≥ 1, got {n}"))),
@@ -212,13 +233,19 @@ impl WorkloadFlags {
         let mut loads: Vec<LoadSpec> = Vec::new();
         for &c in &self.concurrency {
             if !(1..=1_000_000).contains(&c) {
-                return Err(Error::usage("--concurrency", format!("must be between 1 and 1000000, got {c}")));
+                return Err(Error::usage(
+                    "--concurrency",
+                    format!("must be between 1 and 1000000, got {c}"),
+                ));
             }
             loads.push(LoadSpec::Concurrency(c as u32));
         }
         for &r in &self.rps {
             if !(r.is_finite() && r > 0.0) {
-                return Err(Error::usage("--rps", format!("must be a positive rate in req/s, got {r}")));
+                return Err(Error::usage(
+                    "--rps",
+                    format!("must be a positive rate in req/s, got {r}"),
+                ));
             }
             loads.push(LoadSpec::OpenLoop(match self.arrival {
                 ArrivalKind::Poisson => ArrivalPattern::Poisson { rps: r },
@@ -230,17 +257,17 @@ impl WorkloadFlags {
             loads.push(LoadSpec::OpenLoop(ArrivalPattern::parse_sinusoid(s)?));
         }
         if let Some(p) = &self.rate_file {
-            loads.push(LoadSpec::OpenLoop(ArrivalPattern::Piecewise { steps: workload::load_rate_schedule(p)? }));
+            loads.push(LoadSpec::OpenLoop(ArrivalPattern::Piecewise {
+                steps: workload::load_rate_schedule(p)?,
+            }));
         }
         if loads.is_empty() {
             match &trace {
                 Some(t) if t.has_arrivals() => loads.push(LoadSpec::OpenLoop(ArrivalPattern::Trace)),
-                Some(_) => {
-                    return Err(Error::usage(
-                        "--trace",
-                        "the trace has no `arrived_at` column; give the arrivals with --rps, --concurrency or --sinusoid",
-                    ))
-                }
+                Some(_) => return Err(Error::usage(
+                    "--trace",
+                    "the trace has no `arrived_at` column; give the arrivals with --rps, --concurrency or --sinusoid",
+                )),
                 None => loads.extend(DEFAULT_CONCURRENCY.iter().map(|&c| LoadSpec::Concurrency(c))),
             }
         }
@@ -289,6 +316,9 @@ impl SlaFlags {
                 return Err(Error::usage(flag, format!("must be a positive time in ms, got {v}")));
             }
         }
-        Ok(Sla { ttft_ms: self.ttft, itl_ms: self.itl })
+        Ok(Sla {
+            ttft_ms: self.ttft,
+            itl_ms: self.itl,
+        })
     }
 }

@@ -5,9 +5,11 @@
 
 pub mod args;
 mod bench_cmd;
+mod calibrate_cmd;
 mod profile_cmd;
 pub mod progress;
 mod simulate_cmd;
+mod verify_cmd;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -31,17 +33,23 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a deployment under a workload; print TTFT/ITL/E2E percentiles and goodput.
     Simulate(Box<SimulateArgs>),
+    /// Compare simulation with real runs (MAPE, gates) and fit calibration parameters.
+    Calibrate(Box<calibrate_cmd::CalibrateArgs>),
     /// List, show, query and plot performance profiles.
     Profile(ProfileArgs),
     /// Measure simulator speed on the reference scenario (1M requests, 8 agg replicas).
     Bench(BenchArgs),
+    /// Compare an external prediction (e.g. an AIConfigurator estimate) with a real run.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 /// Runs a parsed command line; returns the process exit code (0 or 1), or an error (exit 2).
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Simulate(a) => simulate_cmd::run(*a),
+        Command::Calibrate(a) => calibrate_cmd::run(*a),
         Command::Profile(a) => profile_cmd::run(a),
         Command::Bench(a) => bench_cmd::run(a),
+        Command::Verify(a) => verify_cmd::run(a),
     }
 }

@@ -78,6 +78,12 @@ pub enum ProfileAction {
         #[arg(long)]
         tp: Option<u32>,
     },
+    /// Synthesise an analytic (roofline) profile for a model card, GPU and TP, and write it in
+    /// Dynamo's profiler layout (selected_{prefill,decode}_interpolation/raw_data.npz).
+    Synth(crate::analytic::cli::SynthArgs),
+    /// Fit the roofline model's efficiency factors per GPU/backend to shipped measured profiles
+    /// (--measured) or to AIConfigurator silicon operating points (--silicon); report the error.
+    FitRoofline(crate::analytic::cli::FitRooflineArgs),
 }
 
 /// Runs a profile action.
@@ -166,6 +172,8 @@ pub fn run(a: ProfileArgs) -> Result<i32> {
             let p = profile::resolve(&profile)?;
             plot(&p, &out, tp)
         }
+        ProfileAction::Synth(a) => crate::analytic::cli::run_synth(a),
+        ProfileAction::FitRoofline(a) => crate::analytic::cli::run_fit(a),
     }
 }
 

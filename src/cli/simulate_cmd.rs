@@ -6,17 +6,19 @@ use crate::metrics::{write_requests_csv, AiperfContext};
 use crate::output::{text_table, write_atomic, write_json};
 use crate::sim::summary::{load_label, summary_json};
 use crate::sim::{simulate, MetricsMode, SimOutcome, SimSpec};
-use crate::workload::{ArrivalPattern, LoadSpec};
+use crate::workload::LoadSpec;
 use clap::Args;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// `slasim simulate`
 #[derive(Debug, Args)]
-#[command(after_help = "With no arguments: the embedded default — Qwen/Qwen3-32B on H200 (TRT-LLM, AIC profile), \
+#[command(
+    after_help = "With no arguments: the embedded default — Qwen/Qwen3-32B on H200 (TRT-LLM, AIC profile), \
 disagg prefill TP1 x1 + decode TP2 x1, max_num_seqs 8, ISL 2048 / OSL 256, SLA 500 ms / 50 ms, at concurrency 1, 4, 7, 9 \
 (100 requests each).\n\nExamples:\n  slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 4 --rps 20,40,60 --json out.json\n  \
-slasim simulate --profile llama-3.3-70b-fp8/h100/vllm --tp 4 --trace splitwise_conv --trace-rate-scale 2")]
+slasim simulate --profile llama-3.3-70b-fp8/h100/vllm --tp 4 --trace splitwise_conv --trace-rate-scale 2"
+)]
 pub struct SimulateArgs {
     #[command(flatten)]
     /// Deployment.
@@ -42,7 +44,10 @@ pub struct SimulateArgs {
 
 /// `path` with `-LABEL` inserted before the extension.
 pub fn with_label(path: &Path, label: &str) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match path.extension() {
         Some(e) => format!("{stem}-{label}.{}", e.to_string_lossy()),
         None => format!("{stem}-{label}"),
@@ -56,10 +61,20 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
     let cal = a.deployment.calibration()?;
     let sla = a.sla.sla()?;
     let workloads = a.workload.workloads()?;
-    let mode = if a.requests_csv.is_some() { MetricsMode::ExactWithRecords } else { MetricsMode::Exact };
+    let mode = if a.requests_csv.is_some() {
+        MetricsMode::ExactWithRecords
+    } else {
+        MetricsMode::Exact
+    };
     let specs: Vec<SimSpec> = workloads
         .into_iter()
-        .map(|w| SimSpec { deployment: dep.clone(), workload: w, calibration: cal.clone(), sla, metrics: mode })
+        .map(|w| SimSpec {
+            deployment: dep.clone(),
+            workload: w,
+            calibration: cal.clone(),
+            sla,
+            metrics: mode,
+        })
         .collect();
     let bar = super::progress::bar(specs.len() as u64, "simulating");
     let outcomes: Vec<Result<SimOutcome>> = specs
@@ -77,17 +92,27 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
     println!(
         "profile {} · max_num_seqs {} · scheduler {} · router {} · SLA TTFT ≤ {} ms, ITL ≤ {} ms{}",
         dep.profile,
-        specs.first().map(|s| s.calibration.max_num_seqs.unwrap_or(dep.max_num_seqs)).unwrap_or(dep.max_num_seqs),
+        specs
+            .first()
+            .map(|s| s.calibration.max_num_seqs.unwrap_or(dep.max_num_seqs))
+            .unwrap_or(dep.max_num_seqs),
         dep.scheduler,
         dep.router,
         sla.ttft_ms,
         sla.itl_ms,
-        if cal.is_neutral() { String::new() } else { " · calibrated".into() }
+        if cal.is_neutral() {
+            String::new()
+        } else {
+            " · calibrated".into()
+        }
     );
     print!("{}", results_table(&specs, &outcomes));
     for o in &outcomes {
         if o.rejected > 0 {
-            eprintln!("warning: {} request(s) could not fit in an engine's KV cache and were dropped", o.rejected);
+            eprintln!(
+                "warning: {} request(s) could not fit in an engine's KV cache and were dropped",
+                o.rejected
+            );
         }
     }
 
@@ -127,8 +152,64 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
             write_atomic(&path, text.as_bytes())?;
         }
     }
-    let _ = ArrivalPattern::Trace;
+    if a.deployment.is_default() && a.deployment.calibration.is_none() && a.workload.is_default_load() {
+        print!("{}", default_vs_measured(&dep, sla, a.workload.seed)?);
+    }
     Ok(0)
+}
+
+/// The embedded default's second table: for each measured AIPerf run of the default
+/// deployment, the profile-only prediction, the calibrated one and the measurement.
+fn default_vs_measured(dep: &crate::sim::deployment::Deployment, sla: crate::metrics::Sla, seed: u64) -> Result<String> {
+    use crate::calibrate::compare::Metric;
+    use crate::calibrate::embedded::{default_calibration, default_runs};
+    use crate::calibrate::hwrun::RunLoad;
+    use crate::workload::{LengthModel, WorkloadSpec};
+    let runs = default_runs()?;
+    let cal = default_calibration()?;
+    let mut rows = vec![vec![
+        "measured run".to_string(),
+        "metric".into(),
+        "profile only".into(),
+        "calibrated".into(),
+        "measured".into(),
+        "err % profile".into(),
+        "err % calibrated".into(),
+    ]];
+    for run in &runs {
+        let RunLoad::Concurrency(n) = run.load else { continue };
+        let w = WorkloadSpec {
+            load: LoadSpec::Concurrency(n),
+            requests: Some(run.requests),
+            duration_s: None,
+            lengths: LengthModel::fixed(run.isl, run.osl),
+            trace: None,
+            trace_rate_scale: 1.0,
+            seed,
+        };
+        let mut spec = SimSpec { deployment: dep.clone(), workload: w, calibration: Default::default(), sla, metrics: MetricsMode::Exact };
+        let raw = simulate(&spec)?.metrics;
+        spec.calibration = cal.clone();
+        let calibrated = simulate(&spec)?.metrics;
+        for (k, m) in [Metric::TtftP50, Metric::TpotP50, Metric::E2eP50, Metric::ThroughputTokenS].into_iter().enumerate() {
+            let Some(hw) = m.hw(run) else { continue };
+            let (p, c) = (m.sim(&raw), m.sim(&calibrated));
+            rows.push(vec![
+                if k == 0 { format!("{} (c{n})", run.name) } else { String::new() },
+                format!("{} {}", m.key(), m.unit()),
+                format!("{p:.1}"),
+                format!("{c:.1}"),
+                format!("{hw:.1}"),
+                format!("{:+.1}", (p - hw) / hw * 100.0),
+                format!("{:+.1}", (c - hw) / hw * 100.0),
+            ]);
+        }
+    }
+    Ok(format!(
+        "\nProfile vs calibrated vs measured (AIPerf runs of this deployment on H200, calibration/runs/; calibration \
+         calibration/qwen3-32b-h200-trtllm-aic.json fitted on them):\n{}",
+        crate::output::text_table(&rows)
+    ))
 }
 
 /// The terminal table of results, one row per load level.

@@ -237,11 +237,18 @@ impl DecodeSurface {
         let n = r.kv_usage.len();
         if n >= 2 && u >= r.kv_usage[0] && u <= r.kv_usage[n - 1] {
             let j = segment(&r.kv_usage, u);
-            return lerp(r.kv_usage[j], r.thpt_per_gpu[j], r.kv_usage[j + 1], r.thpt_per_gpu[j + 1], u);
+            return lerp(
+                r.kv_usage[j],
+                r.thpt_per_gpu[j],
+                r.kv_usage[j + 1],
+                r.thpt_per_gpu[j + 1],
+                u,
+            );
         }
         // Outside the row: the profiler's definition batch / ITL · 1000 / TP, scaled so it meets
         // the nearest measured point exactly (continuous at the row's ends).
-        let derived = |u: f64| (u * self.kv_scale_tokens / context.max(1.0)).max(0.0) / row_itl(r, u) * 1000.0 / self.tp as f64;
+        let derived =
+            |u: f64| (u * self.kv_scale_tokens / context.max(1.0)).max(0.0) / row_itl(r, u) * 1000.0 / self.tp as f64;
         let k = if u < r.kv_usage[0] { 0 } else { n - 1 };
         let at_end = derived(r.kv_usage[k]);
         if at_end > 0.0 {

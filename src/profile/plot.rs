@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Font family name the bundled font is registered under.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Figure width, px.
 const WIDTH: u32 = 1500;
@@ -43,7 +43,7 @@ const PREFILL_W: u32 = 470;
 const DECODE_W: u32 = 445;
 
 /// Tableau-10 palette: distinct colours for up to ten series.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -61,7 +61,7 @@ const MAX_LEGEND: usize = 16;
 
 /// Output format, chosen by the file extension.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Png,
     Svg,
 }
@@ -101,6 +101,12 @@ pub fn plot_profile(p: &Profile, out: &Path, tp: Option<u32>) -> Result<()> {
 
 /// The output format from the extension of `out` (case-insensitive).
 fn format_of(out: &Path) -> Result<Format> {
+    format_for(out, "--out")
+}
+
+/// The output format from the extension of `out` (case-insensitive); a usage error on `flag`
+/// for any other extension.
+pub(crate) fn format_for(out: &Path, flag: &str) -> Result<Format> {
     let ext = out
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -109,14 +115,14 @@ fn format_of(out: &Path) -> Result<Format> {
         "png" => Ok(Format::Png),
         "svg" => Ok(Format::Svg),
         _ => Err(Error::usage(
-            "--out",
+            flag,
             format!("expected a .png or .svg file, got `{}`", out.display()),
         )),
     }
 }
 
 /// Registers the bundled font as `sans-serif` (once per process).
-fn register_bundled_font() -> Result<()> {
+pub(crate) fn register_bundled_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     if *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok()) {
         Ok(())
@@ -130,7 +136,7 @@ fn register_bundled_font() -> Result<()> {
 }
 
 /// Encodes an RGB8 buffer as PNG.
-fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
+pub(crate) fn encode_png(rgb: &[u8], w: u32, h: u32) -> std::result::Result<Vec<u8>, String> {
     use image::ImageEncoder;
     let mut bytes = Vec::new();
     image::codecs::png::PngEncoder::new(&mut bytes)
@@ -352,7 +358,7 @@ fn finite(pts: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
 
 /// An axis range from 0 (or the smallest value, if negative) to a little above the largest
 /// value, widened when degenerate so every profile (even a single point) gets a usable axis.
-fn axis<'a>(values: impl Iterator<Item = &'a f64>) -> Range<f64> {
+pub(crate) fn axis<'a>(values: impl Iterator<Item = &'a f64>) -> Range<f64> {
     let (mut lo, mut hi) = (0.0f64, f64::NEG_INFINITY);
     for &v in values {
         lo = lo.min(v);
@@ -371,7 +377,7 @@ fn axis<'a>(values: impl Iterator<Item = &'a f64>) -> Range<f64> {
 
 /// A log-axis range covering whole decades around the positive values (so at least two
 /// power-of-ten ticks are labelled).
-fn log_axis<'a>(values: impl Iterator<Item = &'a f64>) -> Range<f64> {
+pub(crate) fn log_axis<'a>(values: impl Iterator<Item = &'a f64>) -> Range<f64> {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for &v in values.filter(|v| **v > 0.0 && v.is_finite()) {
         lo = lo.min(v);
@@ -389,7 +395,7 @@ fn log_axis<'a>(values: impl Iterator<Item = &'a f64>) -> Range<f64> {
 }
 
 /// Tick label: the value with at most the precision its axis span needs, trailing zeros dropped.
-fn tick(v: f64, span: f64) -> String {
+pub(crate) fn tick(v: f64, span: f64) -> String {
     let digits = if span > 0.0 && span.is_finite() {
         (3.0 - span.log10().floor()).clamp(0.0, 6.0) as usize
     } else {

@@ -27,7 +27,12 @@ pub struct DecodeBatch {
 impl DecodeBatch {
     /// An empty batch for KV blocks of `block_size` tokens.
     pub fn new(block_size: u32) -> Self {
-        DecodeBatch { count: 0, sum_base: 0, phase_counts: vec![0; block_size as usize], finish: BinaryHeap::new() }
+        DecodeBatch {
+            count: 0,
+            sum_base: 0,
+            phase_counts: vec![0; block_size as usize],
+            finish: BinaryHeap::new(),
+        }
     }
 
     #[inline]
@@ -45,7 +50,8 @@ impl DecodeBatch {
         self.sum_base += kv_at_join as i64 - join_step as i64;
         let c = self.class(join_step, kv_at_join);
         self.phase_counts[c] += 1;
-        self.finish.push(Reverse((join_step + remaining as u64 - 1, slot, generation)));
+        self.finish
+            .push(Reverse((join_step + remaining as u64 - 1, slot, generation)));
     }
 
     /// Removes a member (finished or preempted); its heap entry must be invalidated by the
@@ -104,11 +110,19 @@ mod tests {
                     joined.push(i);
                 }
             }
-            let alive: Vec<_> = joined.iter().filter(|&&i| step < members[i].0 + members[i].2 as u64).collect();
-            let explicit_kv: i64 = alive.iter().map(|&&i| (members[i].1 as u64 + step - members[i].0) as i64).sum();
+            let alive: Vec<_> = joined
+                .iter()
+                .filter(|&&i| step < members[i].0 + members[i].2 as u64)
+                .collect();
+            let explicit_kv: i64 = alive
+                .iter()
+                .map(|&&i| (members[i].1 as u64 + step - members[i].0) as i64)
+                .sum();
             assert_eq!(b.kv_tokens_before(step), explicit_kv, "step {step}");
-            let explicit_need =
-                alive.iter().filter(|&&&i| (members[i].1 as u64 + step - members[i].0) % bs as u64 == 0).count() as u32;
+            let explicit_need = alive
+                .iter()
+                .filter(|&&&i| (members[i].1 as u64 + step - members[i].0) % bs as u64 == 0)
+                .count() as u32;
             assert_eq!(b.blocks_needed(step), explicit_need, "step {step}");
             while let Some((slot, _)) = b.pop_finished(step) {
                 let m = members[slot as usize];

@@ -29,6 +29,10 @@ pub struct Calibration {
     pub prefill_handoff_ms: f64,
     /// Effective batch-size cap overriding the deployment's `max_num_seqs`, when set.
     pub max_num_seqs: Option<u32>,
+    /// Effective batch-size cap of disaggregated **prefill workers** (prompts prefilled together
+    /// in one iteration), when it differs from the decode side: e.g. 1 for an engine that
+    /// prefills one prompt at a time. Overrides `max_num_seqs` for prefill workers only.
+    pub prefill_max_num_seqs: Option<u32>,
     /// Free-form provenance (what it was fitted on, when, with what error). Not used by the
     /// simulator.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,6 +50,7 @@ impl Default for Calibration {
             kv_transfer_latency_ms: 0.0,
             prefill_handoff_ms: 0.0,
             max_num_seqs: None,
+            prefill_max_num_seqs: None,
             provenance: None,
         }
     }
@@ -64,7 +69,10 @@ impl Calibration {
 
     /// Checks every parameter is finite and in range; `file` names the source in errors.
     pub fn validate(&self, file: &str) -> Result<()> {
-        let scales = [("prefill_time_scale", self.prefill_time_scale), ("decode_time_scale", self.decode_time_scale)];
+        let scales = [
+            ("prefill_time_scale", self.prefill_time_scale),
+            ("decode_time_scale", self.decode_time_scale),
+        ];
         for (k, v) in scales {
             if !(v.is_finite() && v > 0.0) {
                 return Err(Error::data(file, k, format!("is {v}; expected a positive multiplier")));
@@ -84,6 +92,9 @@ impl Calibration {
         }
         if self.max_num_seqs == Some(0) {
             return Err(Error::data(file, "max_num_seqs", "is 0; expected ≥ 1"));
+        }
+        if self.prefill_max_num_seqs == Some(0) {
+            return Err(Error::data(file, "prefill_max_num_seqs", "is 0; expected ≥ 1"));
         }
         Ok(())
     }

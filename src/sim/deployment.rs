@@ -216,7 +216,10 @@ impl DeploymentOptions {
         let text = std::str::from_utf8(&bytes).map_err(|_| Error::data(&file, "(file)", "is not UTF-8 text"))?;
         toml::from_str(text).map_err(|e| {
             let msg = e.message().replace('\n', " ");
-            let key = e.span().map(|s| text[s].trim().to_string()).unwrap_or_else(|| "(toml)".into());
+            let key = e
+                .span()
+                .map(|s| text[s].trim().to_string())
+                .unwrap_or_else(|| "(toml)".into());
             Error::data(&file, key, msg)
         })
     }
@@ -256,31 +259,53 @@ impl DeploymentOptions {
                 None => Ok(default),
             }
         };
-        let mode = self.mode.unwrap_or(if profile.role_separated() { Mode::Disagg } else { Mode::Agg });
+        let mode = self.mode.unwrap_or(if profile.role_separated() {
+            Mode::Disagg
+        } else {
+            Mode::Agg
+        });
         let max_num_seqs = nz("--max-num-seqs", self.max_num_seqs, DEFAULT_MAX_NUM_SEQS)?;
-        let max_batched_tokens = nz("--max-batched-tokens", self.max_batched_tokens, DEFAULT_MAX_BATCHED_TOKENS)?;
+        let max_batched_tokens = nz(
+            "--max-batched-tokens",
+            self.max_batched_tokens,
+            DEFAULT_MAX_BATCHED_TOKENS,
+        )?;
         let block_size = nz("--block-size", self.block_size, DEFAULT_BLOCK_SIZE)?;
         if block_size > 4096 {
-            return Err(Error::usage("--block-size", format!("{block_size} tokens is too large (≤ 4096)")));
+            return Err(Error::usage(
+                "--block-size",
+                format!("{block_size} tokens is too large (≤ 4096)"),
+            ));
         }
         let scheduler = self.scheduler.unwrap_or(SchedulerKind::Vllm);
         let router = self.router.unwrap_or(RouterPolicy::LeastLoaded);
         let chunked_prefill = self.chunked_prefill.unwrap_or(true);
-        for (flag, v) in [("--kv-capacity", self.kv_capacity_tokens), ("--prefill-kv-capacity", self.prefill_kv_capacity_tokens)] {
+        for (flag, v) in [
+            ("--kv-capacity", self.kv_capacity_tokens),
+            ("--prefill-kv-capacity", self.prefill_kv_capacity_tokens),
+        ] {
             if v == Some(0) {
                 return Err(Error::usage(flag, "must be ≥ 1 token"));
             }
         }
         let (prefill, decode, pw, dw) = match mode {
             Mode::Agg => {
-                if self.prefill_tp.is_some() || self.decode_tp.is_some() || self.prefill_workers.is_some() || self.decode_workers.is_some() {
+                if self.prefill_tp.is_some()
+                    || self.decode_tp.is_some()
+                    || self.prefill_workers.is_some()
+                    || self.decode_workers.is_some()
+                {
                     return Err(Error::usage(
                         "--mode agg",
                         "--prefill-tp/--decode-tp/--prefill-workers/--decode-workers are for --mode disagg; use --tp and --replicas",
                     ));
                 }
                 let e = profile.agg_engine(self.tp, "--tp")?;
-                let cap = self.kv_capacity_tokens.map(|x| x as f64).or(e.kv_capacity_tokens()).unwrap_or(0.0);
+                let cap = self
+                    .kv_capacity_tokens
+                    .map(|x| x as f64)
+                    .or(e.kv_capacity_tokens())
+                    .unwrap_or(0.0);
                 let spec = EngineSpec {
                     role: Role::Agg,
                     tp: e.tp,
@@ -300,7 +325,11 @@ impl DeploymentOptions {
                 }
                 let pe = profile.prefill_engine(self.prefill_tp, "--prefill-tp")?;
                 let de = profile.decode_engine(self.decode_tp, "--decode-tp")?;
-                let dcap = self.kv_capacity_tokens.map(|x| x as f64).or(de.kv_capacity_tokens()).unwrap_or(0.0);
+                let dcap = self
+                    .kv_capacity_tokens
+                    .map(|x| x as f64)
+                    .or(de.kv_capacity_tokens())
+                    .unwrap_or(0.0);
                 // A prefill worker's KV only holds prompts in flight; without data, give it the
                 // decode engine's capacity scaled by the TP ratio.
                 let pcap = self
@@ -322,14 +351,22 @@ impl DeploymentOptions {
                     decode: de.decode.clone().map(Arc::new),
                     kv_capacity_tokens: dcap as u64,
                 };
-                (p, d, nz("--prefill-workers", self.prefill_workers, 1)?, nz("--decode-workers", self.decode_workers, 1)?)
+                (
+                    p,
+                    d,
+                    nz("--prefill-workers", self.prefill_workers, 1)?,
+                    nz("--decode-workers", self.decode_workers, 1)?,
+                )
             }
         };
         for e in [&prefill, &decode] {
             if e.kv_capacity_tokens < block_size as u64 {
                 return Err(Error::usage(
                     "--kv-capacity",
-                    format!("the {} engine's KV capacity ({} tokens) is smaller than one block ({block_size})", e.role, e.kv_capacity_tokens),
+                    format!(
+                        "the {} engine's KV capacity ({} tokens) is smaller than one block ({block_size})",
+                        e.role, e.kv_capacity_tokens
+                    ),
                 ));
             }
         }

@@ -8,7 +8,9 @@
 //! * decode part: decode surface at (Σ KV tokens of the batch ÷ the surface's KV scale, mean
 //!   context), × decode scale — KV counted after this step's token is written;
 //! * a mixed iteration is the sum of both; plus `iteration_overhead_ms`; a prefill worker adds
-//!   `prefill_handoff_ms` per request whose prefill completes in the iteration.
+//!   `prefill_handoff_ms` per request whose prefill completes in the iteration (at the end of
+//!   the iteration, after the prefill compute: those requests' first token is out when the
+//!   compute ends, so the hand-off occupies the worker without being on the TTFT path).
 //!
 //! At its end every decoding request in the batch has one more token and prefill chunks
 //! advance. KV is block-granular: admission takes the blocks of the whole prompt (or
@@ -69,7 +71,11 @@ impl EngineParams {
         EngineParams {
             role: spec.role,
             scheduler: dep.scheduler,
-            max_num_seqs: cal.max_num_seqs.unwrap_or(dep.max_num_seqs),
+            max_num_seqs: if spec.role == Role::Prefill {
+                cal.prefill_max_num_seqs.or(cal.max_num_seqs).unwrap_or(dep.max_num_seqs)
+            } else {
+                cal.max_num_seqs.unwrap_or(dep.max_num_seqs)
+            },
             max_batched_tokens: dep.max_batched_tokens,
             chunked_prefill: dep.chunked_prefill,
             prefill: spec.prefill.clone(),
@@ -77,7 +83,11 @@ impl EngineParams {
             prefill_scale: cal.prefill_time_scale,
             decode_scale: cal.decode_time_scale,
             iteration_overhead_ms: cal.iteration_overhead_ms,
-            handoff_ms: if spec.role == Role::Prefill { cal.prefill_handoff_ms } else { 0.0 },
+            handoff_ms: if spec.role == Role::Prefill {
+                cal.prefill_handoff_ms
+            } else {
+                0.0
+            },
             ttft_overhead_ns: ms_to_ns(cal.ttft_overhead_ms),
         }
     }
@@ -125,6 +135,8 @@ pub struct Engine {
     // Current iteration:
     chunks: Vec<(u32, u32)>,
     iter_has_decode: bool,
+    /// Hand-off time at the end of the current iteration, ns (prefill workers).
+    iter_handoff_ns: u64,
 }
 
 impl Engine {
@@ -146,6 +158,7 @@ impl Engine {
             peak_kv_blocks: 0,
             chunks: Vec::new(),
             iter_has_decode: false,
+            iter_handoff_ns: 0,
         }
     }
 
@@ -201,15 +214,20 @@ impl Engine {
         if self.chunks.is_empty() && !self.iter_has_decode {
             return None;
         }
+        self.iter_handoff_ns = 0;
         if self.p.handoff_ms > 0.0 {
-            let done = self.chunks.iter().filter(|(s, c)| reqs.get(*s).prefilled + c == reqs.get(*s).prefill_target).count();
-            ms += self.p.handoff_ms * done as f64;
+            let done = self
+                .chunks
+                .iter()
+                .filter(|(s, c)| reqs.get(*s).prefilled + c == reqs.get(*s).prefill_target)
+                .count();
+            self.iter_handoff_ns = ms_to_ns(self.p.handoff_ms * done as f64);
         }
         ms += self.p.iteration_overhead_ms;
         self.peak_kv_blocks = self.peak_kv_blocks.max(self.kv.used());
         self.busy = true;
         self.iterations += 1;
-        Some(ms_to_ns(ms).max(1))
+        Some(ms_to_ns(ms).max(1) + self.iter_handoff_ns)
     }
 
     /// Decode worker: admits transferred requests into the decode batch (FCFS, while the batch
@@ -384,7 +402,8 @@ impl Engine {
                 }
                 let remaining = r.osl - r.generated;
                 self.batch.leave(r.join_step, r.kv_at_join);
-                self.kv.release(self.kv.blocks_for(r.kv_at_join as u64 + remaining as u64));
+                self.kv
+                    .release(self.kv.blocks_for(r.kv_at_join as u64 + remaining as u64));
                 r.generated = r.osl;
                 r.generation = r.generation.wrapping_add(1);
                 self.outstanding -= 1;
@@ -404,7 +423,8 @@ impl Engine {
             r.generated += 1;
             self.tokens_generated += 1;
             if r.first_token_ns == u64::MAX {
-                r.first_token_ns = now + self.p.ttft_overhead_ns;
+                // the prefill compute ended before this iteration's hand-off time
+                r.first_token_ns = now - self.iter_handoff_ns + self.p.ttft_overhead_ns;
             }
             r.generation = r.generation.wrapping_add(1);
             if r.generated >= r.osl {

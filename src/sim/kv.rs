@@ -13,7 +13,11 @@ pub struct KvBlockPool {
 impl KvBlockPool {
     /// A pool holding `capacity_tokens` tokens (rounded down to whole blocks).
     pub fn new(capacity_tokens: u64, block_size: u32) -> Self {
-        KvBlockPool { block_size, capacity: capacity_tokens / block_size as u64, used: 0 }
+        KvBlockPool {
+            block_size,
+            capacity: capacity_tokens / block_size as u64,
+            used: 0,
+        }
     }
 
     /// Blocks needed to hold `tokens` tokens.

@@ -142,19 +142,27 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
         let needs_prefill = matches!(e.p.role, Role::Agg | Role::Prefill);
         let needs_decode = matches!(e.p.role, Role::Agg | Role::Decode);
         if (needs_prefill && e.p.prefill.is_none()) || (needs_decode && e.p.decode.is_none()) {
-            return Err(Error::usage("--profile", format!("the {} engine lacks the profile data it needs", e.p.role)));
+            return Err(Error::usage(
+                "--profile",
+                format!("the {} engine lacks the profile data it needs", e.p.role),
+            ));
         }
         if e.p.max_batched_tokens < e.p.max_num_seqs && e.p.role != Role::Prefill {
             return Err(Error::usage(
                 "--max-batched-tokens",
-                format!("{} is below --max-num-seqs {}: a full decode batch would not fit the token budget", e.p.max_batched_tokens, e.p.max_num_seqs),
+                format!(
+                    "{} is below --max-num-seqs {}: a full decode batch would not fit the token budget",
+                    e.p.max_batched_tokens, e.p.max_num_seqs
+                ),
             ));
         }
     }
     let collector = match spec.metrics {
-        MetricsMode::Exact => MetricsCollector::exact_with_capacity(spec.workload.request_count().unwrap_or(0).min(1 << 22) as usize),
+        MetricsMode::Exact => {
+            MetricsCollector::exact_with_capacity(spec.workload.request_count().unwrap_or(0).min(1 << 22) as usize)
+        }
         MetricsMode::ExactWithRecords => MetricsCollector::exact_keeping_records(),
-        MetricsMode::Streaming => MetricsCollector::streaming(),
+        MetricsMode::Streaming => MetricsCollector::streaming_with_sla(spec.sla),
     };
     let mut sim = Simulation {
         spec,
@@ -257,7 +265,13 @@ impl Simulation<'_> {
             peak_kv_usage: self
                 .engines
                 .iter()
-                .map(|e| if e.kv.capacity == 0 { 0.0 } else { e.peak_kv_blocks as f64 / e.kv.capacity as f64 })
+                .map(|e| {
+                    if e.kv.capacity == 0 {
+                        0.0
+                    } else {
+                        e.peak_kv_blocks as f64 / e.kv.capacity as f64
+                    }
+                })
                 .fold(0.0, f64::max),
             kv_blocks_in_use_at_end: self.engines.iter().map(|e| e.kv.used()).sum(),
         }
@@ -267,11 +281,18 @@ impl Simulation<'_> {
         let n = self.decode_base;
         let i = {
             let engines = &self.engines;
-            self.front_router.pick(n, |i| WorkerLoad { outstanding: engines[i].outstanding, kv_usage: engines[i].kv.usage() })
+            self.front_router.pick(n, |i| WorkerLoad {
+                outstanding: engines[i].outstanding,
+                kv_usage: engines[i].kv.usage(),
+            })
         };
         let r = *self.reqs.get(slot);
         let e = &self.engines[i];
-        let need_tokens = if e.p.role == Role::Prefill { r.isl as u64 } else { r.isl as u64 + r.osl as u64 };
+        let need_tokens = if e.p.role == Role::Prefill {
+            r.isl as u64
+        } else {
+            r.isl as u64 + r.osl as u64
+        };
         let too_big_decode = self.spec.deployment.mode == Mode::Disagg && {
             let d = &self.engines[self.decode_base];
             d.kv.blocks_for(r.isl as u64 + r.osl as u64) + 1 > d.kv.capacity
@@ -316,12 +337,16 @@ impl Simulation<'_> {
 
     fn complete(&mut self, slot: u32, now: u64) {
         let r = *self.reqs.get(slot);
+        // The last token reaches the client `ttft_overhead_ms` after the engine produced it; a
+        // one-token request's last token is its first (on a prefill worker that is before the
+        // iteration's hand-off time ends).
+        let completion_ns = if r.osl <= 1 { r.first_token_ns } else { now + self.ttft_overhead_ns };
         let rec = RequestRecord {
             id: r.id,
             arrival_ns: r.arrival_ns,
             first_scheduled_ns: r.first_scheduled_ns,
             first_token_ns: r.first_token_ns,
-            completion_ns: now + self.ttft_overhead_ns,
+            completion_ns,
             isl: r.isl,
             osl: r.osl,
             preemptions: r.preemptions,
@@ -329,7 +354,9 @@ impl Simulation<'_> {
         self.collector.record(&rec);
         self.reqs.remove(slot);
         if self.closed_loop {
-            self.push_next_closed_arrival(now);
+            // AIPerf semantics: the client sends the next request when this one has finished
+            // from its point of view, i.e. at the completion time (never in the simulated past)
+            self.push_next_closed_arrival(completion_ns.max(now));
         }
     }
 

@@ -81,9 +81,25 @@ mod tests {
 
     #[test]
     fn policies_pick_as_documented() {
-        let loads = [WorkerLoad { outstanding: 3, kv_usage: 0.1 }, WorkerLoad { outstanding: 1, kv_usage: 0.5 }];
+        let loads = [
+            WorkerLoad {
+                outstanding: 3,
+                kv_usage: 0.1,
+            },
+            WorkerLoad {
+                outstanding: 1,
+                kv_usage: 0.5,
+            },
+        ];
         let mut rr = Router::new(RouterPolicy::RoundRobin);
-        assert_eq!([rr.pick(2, |i| loads[i]), rr.pick(2, |i| loads[i]), rr.pick(2, |i| loads[i])], [0, 1, 0]);
+        assert_eq!(
+            [
+                rr.pick(2, |i| loads[i]),
+                rr.pick(2, |i| loads[i]),
+                rr.pick(2, |i| loads[i])
+            ],
+            [0, 1, 0]
+        );
         assert_eq!(Router::new(RouterPolicy::LeastLoaded).pick(2, |i| loads[i]), 1);
         assert_eq!(Router::new(RouterPolicy::LeastKv).pick(2, |i| loads[i]), 0);
     }

@@ -38,7 +38,11 @@ pub fn workload_json(w: &WorkloadSpec) -> Value {
                 o.insert("type".into(), json!("constant"));
                 o.insert("rps".into(), json!(rps));
             }
-            ArrivalPattern::Sinusoid { min_rps, max_rps, period_s } => {
+            ArrivalPattern::Sinusoid {
+                min_rps,
+                max_rps,
+                period_s,
+            } => {
                 o.insert("type".into(), json!("sinusoid"));
                 o.insert("min_rps".into(), json!(min_rps));
                 o.insert("max_rps".into(), json!(max_rps));
@@ -46,7 +50,13 @@ pub fn workload_json(w: &WorkloadSpec) -> Value {
             }
             ArrivalPattern::Piecewise { steps } => {
                 o.insert("type".into(), json!("piecewise"));
-                o.insert("steps".into(), json!(steps.iter().map(|(t, r)| json!({"start_s": t, "rps": r})).collect::<Vec<_>>()));
+                o.insert(
+                    "steps".into(),
+                    json!(steps
+                        .iter()
+                        .map(|(t, r)| json!({"start_s": t, "rps": r}))
+                        .collect::<Vec<_>>()),
+                );
             }
             ArrivalPattern::Trace => {
                 o.insert("type".into(), json!("trace"));
@@ -80,7 +90,9 @@ pub fn workload_json(w: &WorkloadSpec) -> Value {
 pub fn load_label(w: &WorkloadSpec) -> String {
     match &w.load {
         LoadSpec::Concurrency(n) => format!("c{n}"),
-        LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps } | ArrivalPattern::Gamma { rps, .. } | ArrivalPattern::Constant { rps }) => {
+        LoadSpec::OpenLoop(
+            ArrivalPattern::Poisson { rps } | ArrivalPattern::Gamma { rps, .. } | ArrivalPattern::Constant { rps },
+        ) => {
             format!("rps{rps}")
         }
         LoadSpec::OpenLoop(ArrivalPattern::Sinusoid { min_rps, max_rps, .. }) => format!("sin{min_rps}-{max_rps}"),

@@ -130,7 +130,7 @@ impl ArrivalPattern {
     }
 
     /// Checks the parameters; errors name the flag: `--rps` (rates of Poisson/Gamma/Constant),
-    /// `--cv`, `--sinusoid`, `--rate-schedule` (Piecewise steps). `Trace` is checked by
+    /// `--cv`, `--sinusoid`, `--rate-file` (Piecewise steps). `Trace` is checked by
     /// [`super::WorkloadSpec::validate`], which knows the trace.
     pub fn validate(&self) -> Result<()> {
         match self {
@@ -168,7 +168,7 @@ impl ArrivalPattern {
                 }
                 Ok(())
             }
-            ArrivalPattern::Piecewise { steps } => check_steps(steps).map_err(|p| Error::usage("--rate-schedule", p)),
+            ArrivalPattern::Piecewise { steps } => check_steps(steps).map_err(|p| Error::usage("--rate-file", p)),
             ArrivalPattern::Trace => Ok(()),
         }
     }
@@ -425,7 +425,7 @@ mod tests {
         assert!(e(ArrivalPattern::Gamma { rps: 0.0, cv: 1.0 }).starts_with("--rps"));
         assert!(e(ArrivalPattern::Gamma { rps: 1.0, cv: 0.0 }).starts_with("--cv: expected"));
         assert!(e(ArrivalPattern::Gamma { rps: 1.0, cv: f64::NAN }).starts_with("--cv"));
-        assert!(e(ArrivalPattern::Piecewise { steps: vec![] }).starts_with("--rate-schedule: no steps"));
+        assert!(e(ArrivalPattern::Piecewise { steps: vec![] }).starts_with("--rate-file: no steps"));
         assert!(e(ArrivalPattern::Piecewise {
             steps: vec![(0.0, 0.0)]
         })

@@ -112,7 +112,7 @@ impl WorkloadSpec {
     }
 
     /// Checks everything, naming the flag in errors: `--concurrency` (≥ 1), `--rps` (rates > 0
-    /// and finite), `--cv` (> 0), `--sinusoid`, `--rate-schedule`, `--requests` (≥ 1; needed
+    /// and finite), `--cv` (> 0), `--sinusoid`, `--rate-file`, `--requests` (≥ 1; needed
     /// for closed loop unless lengths come from a trace, and for open loop with a non-trace
     /// pattern unless `--duration` is set), `--duration` (> 0 s), `--trace-rate-scale` (> 0),
     /// `--isl` / `--osl` (see [`LengthDist`]), `--trace` ([`LengthModel::Trace`] and

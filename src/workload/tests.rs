@@ -473,7 +473,7 @@ fn bad_specs_name_the_flag() {
                     steps: vec![(1.0, 1.0)],
                 })
             }),
-            "--rate-schedule",
+            "--rate-file",
             "start at 0",
         ),
         (with(&|s| s.requests = Some(0)), "--requests", "at least 1"),

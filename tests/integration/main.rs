@@ -3,6 +3,13 @@
 
 mod util;
 
+mod metrics_output;
 mod profile_plot;
 mod profile_query;
 mod profile_validation;
+mod sim_closed_forms;
+mod sim_properties;
+mod simulate_cli;
+mod workload_trace;
+mod calibrate_readers;
+mod verify_cli;

@@ -41,8 +41,16 @@ pub fn ok(args: &[&str]) -> String {
 pub fn bad_input(args: &[&str]) -> String {
     let o = run(args);
     let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert_eq!(o.status.code(), Some(2), "slasim {args:?} should exit 2; stderr:\n{err}");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "slasim {args:?} should exit 2; stderr:\n{err}"
+    );
     assert!(!err.contains("panicked"), "slasim {args:?} panicked:\n{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one-line error expected, got:\n{err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one-line error expected, got:\n{err}"
+    );
     err
 }

@@ -1,0 +1,167 @@
+//! The derivative-free search both fits use: Nelder–Mead (`argmin`) over the efficiency factors'
+//! log-scaled unit box ([`super::efficiency::Param`]), from several deterministic starts (the
+//! initial factors plus a Halton sequence) run in parallel, the best polished by one more run.
+//!
+//! The objective handed in is the data term; a weak prior `prior_weight · Σ ln(θ/θ₀)²` toward
+//! the initial factors θ₀ (factors with a flat prior excepted) is added so that factors the data cannot see (e.g. the all-reduce terms
+//! when every engine is TP 1) stay at their typical values instead of drifting. Points outside
+//! the box are clamped and penalised `10 · Σ (u − clamp(u))²`.
+
+use super::efficiency::{Efficiency, PARAMS};
+use argmin::core::{CostFunction, Executor};
+use argmin::solver::neldermead::NelderMead;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Search effort.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchOptions {
+    /// Starts besides the initial factors.
+    pub starts: usize,
+    /// Nelder–Mead iterations per start.
+    pub max_iters: u64,
+    /// Weight of the prior toward the initial factors (per squared log ratio).
+    pub prior_weight: f64,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            starts: 6,
+            max_iters: 1500,
+            prior_weight: 3e-4,
+        }
+    }
+}
+
+/// Result of a search.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// Best factors found (the initial ones if nothing was better).
+    pub best: Efficiency,
+    /// Data objective at the initial factors.
+    pub objective_before: f64,
+    /// Data objective at the best factors.
+    pub objective_after: f64,
+    /// Objective evaluations.
+    pub evaluations: u64,
+}
+
+struct Cost<'a, F: Fn(&Efficiency) -> f64 + Sync> {
+    data: &'a F,
+    initial: Efficiency,
+    prior_weight: f64,
+    evals: AtomicU64,
+}
+
+impl<F: Fn(&Efficiency) -> f64 + Sync> Cost<'_, F> {
+    fn eff(&self, u: &[f64]) -> Efficiency {
+        let mut e = self.initial;
+        for (p, x) in PARAMS.iter().zip(u) {
+            p.set(&mut e, p.from_unit(*x));
+        }
+        e
+    }
+}
+
+/// The cost as argmin sees it (argmin takes the problem by value; this borrows the shared one
+/// so parallel starts count evaluations together).
+struct CostRef<'a, 'b, F: Fn(&Efficiency) -> f64 + Sync>(&'a Cost<'b, F>);
+
+impl<F: Fn(&Efficiency) -> f64 + Sync> CostFunction for CostRef<'_, '_, F> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, u: &Self::Param) -> Result<f64, argmin::core::Error> {
+        let c = self.0;
+        c.evals.fetch_add(1, Ordering::Relaxed);
+        let penalty: f64 = u.iter().map(|x| (x - x.clamp(0.0, 1.0)).powi(2)).sum();
+        let e = c.eff(u);
+        let prior: f64 = PARAMS
+            .iter()
+            .filter(|p| p.prior)
+            .map(|p| (p.get(&e) / p.get(&c.initial)).ln().powi(2))
+            .sum::<f64>()
+            * c.prior_weight;
+        let v = (c.data)(&e);
+        Ok(if v.is_finite() { v + prior + 10.0 * penalty } else { 1e6 + penalty })
+    }
+}
+
+fn halton(i: usize, base: usize) -> f64 {
+    let (mut f, mut r, mut i) = (1.0, 0.0, i);
+    while i > 0 {
+        f /= base as f64;
+        r += f * (i % base) as f64;
+        i /= base;
+    }
+    r
+}
+
+fn run<F: Fn(&Efficiency) -> f64 + Sync>(cost: &Cost<F>, start: Vec<f64>, max_iters: u64) -> (Vec<f64>, f64) {
+    let d = start.len();
+    let mut simplex = vec![start.clone()];
+    for k in 0..d {
+        let mut v = start.clone();
+        v[k] = if v[k] > 0.8 { v[k] - 0.12 } else { v[k] + 0.12 };
+        simplex.push(v);
+    }
+    let solver = match NelderMead::new(simplex).with_sd_tolerance(1e-9) {
+        Ok(s) => s,
+        Err(_) => return (start, f64::INFINITY),
+    };
+    match Executor::new(CostRef(cost), solver).configure(|s| s.max_iters(max_iters)).run() {
+        Ok(res) => {
+            let st = res.state();
+            match &st.best_param {
+                Some(p) => (p.clone(), st.best_cost),
+                None => (start, f64::INFINITY),
+            }
+        }
+        Err(_) => (start, f64::INFINITY),
+    }
+}
+
+/// Minimises `data(θ) + prior` over the efficiency factors, starting at `initial`.
+pub fn search<F: Fn(&Efficiency) -> f64 + Sync>(data: &F, initial: Efficiency, o: &SearchOptions) -> SearchResult {
+    let cost = Cost {
+        data,
+        initial,
+        prior_weight: o.prior_weight,
+        evals: AtomicU64::new(0),
+    };
+    let primes = [2usize, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31];
+    let u0: Vec<f64> = PARAMS.iter().map(|p| p.to_unit(p.get(&initial))).collect();
+    let mut starts = vec![u0.clone()];
+    for i in 1..=o.starts {
+        // Halton points shrunk toward the initial factors: a global scan of an 11-dimensional
+        // box is hopeless; the useful region is within a decade or so of typical values.
+        starts.push(
+            (0..u0.len())
+                .map(|k| (u0[k] + 0.5 * (halton(i, primes[k % primes.len()]) - 0.5)).clamp(0.0, 1.0))
+                .collect(),
+        );
+    }
+    let objective_before = data(&initial);
+    let results: Vec<(Vec<f64>, f64)> = starts.into_par_iter().map(|s| run(&cost, s, o.max_iters)).collect();
+    let mut best = results
+        .into_iter()
+        .fold((u0.clone(), f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+    if best.1.is_finite() {
+        let polished = run(&cost, best.0.clone(), o.max_iters);
+        if polished.1 < best.1 {
+            best = polished;
+        }
+    }
+    let mut e = cost.eff(&best.0);
+    let mut after = data(&e);
+    if !(after <= objective_before) {
+        e = initial;
+        after = objective_before;
+    }
+    SearchResult {
+        best: e,
+        objective_before,
+        objective_after: after,
+        evaluations: cost.evals.load(Ordering::Relaxed),
+    }
+}

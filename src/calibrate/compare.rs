@@ -1,0 +1,204 @@
+//! Comparing simulated metrics with a hardware run: absolute percentage error per metric,
+//! MAPE across runs, status bands and the calibration plan's gates.
+
+use super::hwrun::HwRun;
+use crate::metrics::RunMetrics as SimMetrics;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A compared metric (SPEC §7 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// TTFT median, ms.
+    TtftP50,
+    /// TTFT 99th percentile, ms.
+    TtftP99,
+    /// TPOT (= ITL) median, ms.
+    TpotP50,
+    /// TPOT 99th percentile, ms.
+    TpotP99,
+    /// End-to-end latency median, ms.
+    E2eP50,
+    /// End-to-end latency 99th percentile, ms.
+    E2eP99,
+    /// Output-token throughput, tokens/s.
+    ThroughputTokenS,
+}
+
+impl Metric {
+    /// All metrics, in report order.
+    pub const ALL: [Metric; 7] = [
+        Metric::TtftP50,
+        Metric::TtftP99,
+        Metric::TpotP50,
+        Metric::TpotP99,
+        Metric::E2eP50,
+        Metric::E2eP99,
+        Metric::ThroughputTokenS,
+    ];
+
+    /// The SPEC §7 key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::TtftP50 => "ttft_p50",
+            Metric::TtftP99 => "ttft_p99",
+            Metric::TpotP50 => "tpot_p50",
+            Metric::TpotP99 => "tpot_p99",
+            Metric::E2eP50 => "e2e_p50",
+            Metric::E2eP99 => "e2e_p99",
+            Metric::ThroughputTokenS => "throughput_token_s",
+        }
+    }
+
+    /// Unit of the values.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::ThroughputTokenS => "tokens/s",
+            _ => "ms",
+        }
+    }
+
+    /// The run's measured value, if it reports this metric.
+    pub fn hw(self, r: &HwRun) -> Option<f64> {
+        let m = &r.metrics;
+        match self {
+            Metric::TtftP50 => m.ttft_p50_ms,
+            Metric::TtftP99 => m.ttft_p99_ms,
+            Metric::TpotP50 => m.tpot_p50_ms,
+            Metric::TpotP99 => m.tpot_p99_ms,
+            Metric::E2eP50 => m.e2e_p50_ms,
+            Metric::E2eP99 => m.e2e_p99_ms,
+            Metric::ThroughputTokenS => m.throughput_token_s,
+        }
+    }
+
+    /// The simulated value.
+    pub fn sim(self, m: &SimMetrics) -> f64 {
+        match self {
+            Metric::TtftP50 => m.ttft_ms.p50,
+            Metric::TtftP99 => m.ttft_ms.p99,
+            Metric::TpotP50 => m.tpot_ms.p50,
+            Metric::TpotP99 => m.tpot_ms.p99,
+            Metric::E2eP50 => m.e2e_latency_s.p50 * 1000.0,
+            Metric::E2eP99 => m.e2e_latency_s.p99 * 1000.0,
+            Metric::ThroughputTokenS => m.throughput_token_s,
+        }
+    }
+}
+
+pub use super::verify::status;
+
+/// One metric of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MetricComparison {
+    /// Measured value.
+    pub hw: f64,
+    /// Simulated value.
+    pub sim: f64,
+    /// |sim − hw| / hw × 100.
+    pub error_pct: f64,
+    /// Status band of the error.
+    pub status: &'static str,
+}
+
+/// Compares simulated metrics (averaged over seeds) with a run's measured ones.
+pub fn compare(run: &HwRun, sim: &BTreeMap<Metric, f64>) -> BTreeMap<Metric, MetricComparison> {
+    let mut out = BTreeMap::new();
+    for m in Metric::ALL {
+        if let (Some(hw), Some(&s)) = (m.hw(run), sim.get(&m)) {
+            if hw > 0.0 && hw.is_finite() {
+                let e = (s - hw).abs() / hw * 100.0;
+                out.insert(m, MetricComparison { hw, sim: s, error_pct: e, status: status(e) });
+            }
+        }
+    }
+    out
+}
+
+/// MAPE per metric over the given per-run comparisons (metrics no run reports are absent).
+pub fn mape<'a>(runs: impl Iterator<Item = &'a BTreeMap<Metric, MetricComparison>>) -> BTreeMap<Metric, f64> {
+    let mut sum: BTreeMap<Metric, (f64, usize)> = BTreeMap::new();
+    for r in runs {
+        for (m, c) in r {
+            let e = sum.entry(*m).or_insert((0.0, 0));
+            e.0 += c.error_pct;
+            e.1 += 1;
+        }
+    }
+    sum.into_iter().map(|(m, (s, n))| (m, s / n as f64)).collect()
+}
+
+/// A tolerance gate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    /// Threshold, %.
+    pub threshold_pct: f64,
+    /// The gated MAPE (the largest of the gate's metrics), % — null when no run reports them.
+    pub mape_pct: Option<f64>,
+    /// Whether the gate passes (true when it could not be evaluated: nothing to compare).
+    pub pass: bool,
+    /// Metrics the gate looks at.
+    pub metrics: Vec<&'static str>,
+    /// What a failure points at.
+    pub diagnosis: &'static str,
+}
+
+/// Both gates of the calibration plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gates {
+    /// TTFT and TPOT P50 MAPE < 5 %.
+    pub strict: Gate,
+    /// E2E P99 MAPE < 15 % (10 % with `--tight`).
+    pub loose: Gate,
+}
+
+impl Gates {
+    /// Both pass.
+    pub fn pass(&self) -> bool {
+        self.strict.pass && self.loose.pass
+    }
+}
+
+fn gate(mape: &BTreeMap<Metric, f64>, metrics: &[Metric], threshold: f64, diagnosis: &'static str) -> Gate {
+    let vals: Vec<f64> = metrics.iter().filter_map(|m| mape.get(m).copied()).collect();
+    let worst = vals.iter().cloned().fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.max(v))));
+    Gate {
+        threshold_pct: threshold,
+        mape_pct: worst,
+        pass: worst.is_none_or(|w| w < threshold),
+        metrics: metrics.iter().map(|m| m.key()).collect(),
+        diagnosis,
+    }
+}
+
+/// Strict gate diagnosis.
+pub const STRICT_DIAGNOSIS: &str = "TTFT/TPOT medians are off: the compute/bandwidth profile does not match the hardware — \
+re-profile prefill/decode, or fit the time scales (calibrate --fit)";
+/// Loose gate diagnosis.
+pub const LOOSE_DIAGNOSIS: &str = "E2E tail is off: scheduler/queue parameters — check the batch-size cap (max_num_seqs) \
+and the per-iteration CPU overhead (iteration_overhead_ms)";
+
+/// Evaluates the gates on MAPEs.
+pub fn gates(mape: &BTreeMap<Metric, f64>, strict_pct: f64, loose_pct: f64) -> Gates {
+    Gates {
+        strict: gate(mape, &[Metric::TtftP50, Metric::TpotP50], strict_pct, STRICT_DIAGNOSIS),
+        loose: gate(mape, &[Metric::E2eP99], loose_pct, LOOSE_DIAGNOSIS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gates_use_the_worst_metric_and_pass_when_absent() {
+        let mut m = BTreeMap::new();
+        m.insert(Metric::TtftP50, 3.0);
+        m.insert(Metric::TpotP50, 6.0);
+        let g = gates(&m, 5.0, 15.0);
+        assert!(!g.strict.pass);
+        assert_eq!(g.strict.mape_pct, Some(6.0));
+        assert!(g.loose.pass && g.loose.mape_pct.is_none());
+    }
+}

@@ -1,0 +1,106 @@
+//! Turning hardware runs into simulations: the deployment (from the run's own `config` where it
+//! states one, else the deployment flags / file / embedded default) and the workload (the run's
+//! load, request count and mean ISL/OSL).
+
+use super::compare::Metric;
+use super::hwrun::{HwRun, RunLoad};
+use crate::cli::args::DeploymentFlags;
+use crate::error::{Error, Result};
+use crate::metrics::Sla;
+use crate::sim::calibration::Calibration;
+use crate::sim::deployment::Mode;
+use crate::sim::{simulate, MetricsMode, SimSpec};
+use crate::workload::{ArrivalPattern, LengthModel, LoadSpec, WorkloadSpec};
+use std::collections::BTreeMap;
+
+/// A run to reproduce by simulation.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The hardware run.
+    pub run: HwRun,
+    /// Kept out of fitting; reported separately.
+    pub holdout: bool,
+    /// The simulation (its calibration is replaced by the candidate's).
+    pub spec: SimSpec,
+    /// Seeds to average over (one when the workload is deterministic).
+    pub seeds: Vec<u64>,
+}
+
+/// The deployment flags for `run`: the flags given on the command line, completed by what the
+/// run's `config` block states (flags win).
+fn flags_for(run: &HwRun, flags: &DeploymentFlags) -> DeploymentFlags {
+    let mut f = flags.clone();
+    let c = &run.config;
+    if f.profile.is_none() && f.deployment.is_none() {
+        if let Some(p) = &c.profile {
+            f.profile = Some(p.clone());
+        }
+    }
+    let from_run = f.profile.is_some() || f.deployment.is_some();
+    if from_run {
+        if f.mode.is_none() {
+            f.mode = match c.mode.as_deref() {
+                Some("agg") => Some(Mode::Agg),
+                Some("disagg") => Some(Mode::Disagg),
+                _ => None,
+            };
+        }
+        f.tp = f.tp.or(c.tp);
+        f.prefill_tp = f.prefill_tp.or(c.prefill_tp);
+        f.decode_tp = f.decode_tp.or(c.decode_tp);
+        f.prefill_workers = f.prefill_workers.or(c.prefill_workers);
+        f.decode_workers = f.decode_workers.or(c.decode_workers);
+        f.replicas = f.replicas.or(c.replicas);
+    }
+    f.max_num_seqs = f.max_num_seqs.or(c.max_num_seqs);
+    f
+}
+
+/// Builds the simulation targets of `runs` (`holdout` flags which are held out).
+pub fn build(runs: Vec<(HwRun, bool)>, flags: &DeploymentFlags, sla: Option<Sla>, seeds: u32) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for (run, holdout) in runs {
+        let f = flags_for(&run, flags);
+        let (_p, dep) = f.resolve().map_err(|e| Error::data(&run.file, "config", format!("cannot build the deployment: {e}")))?;
+        let (load, random) = match run.load {
+            RunLoad::Concurrency(n) => (LoadSpec::Concurrency(n), false),
+            RunLoad::Poisson { rps } => (LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }), true),
+            RunLoad::Burst => (LoadSpec::Concurrency(run.requests.min(1_000_000) as u32), false),
+        };
+        let workload = WorkloadSpec {
+            load,
+            requests: Some(run.requests),
+            duration_s: None,
+            lengths: LengthModel::fixed(run.isl, run.osl),
+            trace: None,
+            trace_rate_scale: 1.0,
+            seed: 1,
+        };
+        workload.validate().map_err(|e| Error::data(&run.file, "workload", format!("cannot be simulated: {e}")))?;
+        let sla = sla.or(run.sla).unwrap_or(Sla { ttft_ms: 500.0, itl_ms: 50.0 });
+        let n = if random { seeds.max(1) } else { 1 };
+        out.push(Target {
+            spec: SimSpec { deployment: dep, workload, calibration: Calibration::default(), sla, metrics: MetricsMode::Exact },
+            seeds: (1..=n as u64).collect(),
+            run,
+            holdout,
+        });
+    }
+    Ok(out)
+}
+
+/// Simulates a target under `cal`, averaging each metric over the target's seeds.
+pub fn simulate_target(t: &Target, cal: &Calibration) -> Result<BTreeMap<Metric, f64>> {
+    let mut acc: BTreeMap<Metric, f64> = BTreeMap::new();
+    for &seed in &t.seeds {
+        let mut spec = t.spec.clone();
+        spec.calibration = cal.clone();
+        spec.workload.seed = seed;
+        let out = simulate(&spec)?;
+        for m in Metric::ALL {
+            *acc.entry(m).or_insert(0.0) += m.sim(&out.metrics);
+        }
+    }
+    let n = t.seeds.len() as f64;
+    Ok(acc.into_iter().map(|(m, v)| (m, v / n)).collect())
+}

@@ -1,0 +1,243 @@
+//! `slasim calibrate`: diff simulation against real runs, gate on MAPE, fit parameters.
+
+use super::args::DeploymentFlags;
+use crate::calibrate::fit::{fit, FitOptions};
+use crate::calibrate::hwrun::HwRun;
+use crate::calibrate::params::{default_fit_params, Param};
+use crate::calibrate::report::{evaluate, summary, table, today, Evaluation, LooRun};
+use crate::calibrate::targets::{build, simulate_target, Target};
+use crate::calibrate::compare::compare;
+use crate::error::{Error, Result};
+use crate::metrics::Sla;
+use crate::output::write_json;
+use crate::sim::deployment::Mode;
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// `slasim calibrate`
+#[derive(Debug, Args)]
+#[command(after_help = "Run files (auto-detected): the slasim/SPEC hardware-run template JSON (a `simulate --json` \
+output reads back as one), AIPerf profile_export_aiperf.json, vLLM benchmark_serving results. Where a run does not state \
+its deployment, --profile/--deployment and the other deployment flags give it (default: the embedded default deployment).\n\n\
+Gates: strict = TTFT and TPOT P50 MAPE < 5 % (fails ⇒ the profile is off: re-profile or fit the time scales); loose = E2E \
+P99 MAPE < 15 % (10 % with --tight; fails ⇒ scheduler/queue parameters: batch-size cap, per-iteration overhead). Gates \
+are evaluated over every run, fitted and held out. Exit 1 when a gate fails.\n\n\
+Example:\n  slasim calibrate --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/idle.json --hw-run …/medium.json \\\n    \
+--holdout …/overload.json --fit --out calibration/my-fit.json --json report.json")]
+pub struct CalibrateArgs {
+    /// A hardware run to compare against (repeat).
+    #[arg(long = "hw-run", value_name = "RUN.json", required = true)]
+    pub hw_run: Vec<PathBuf>,
+    /// A run kept out of the fit and reported separately (repeat).
+    #[arg(long, value_name = "RUN.json")]
+    pub holdout: Vec<PathBuf>,
+    #[command(flatten)]
+    /// Deployment (for runs that do not state it); `--calibration` is the starting point.
+    pub deployment: DeploymentFlags,
+    /// TTFT target for goodput, ms (default: the run's own, else 500).
+    #[arg(long)]
+    pub ttft: Option<f64>,
+    /// ITL target for goodput, ms (default: the run's own, else 50).
+    #[arg(long)]
+    pub itl: Option<f64>,
+    /// Seeds averaged per run when its workload is random (Poisson).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u32,
+    /// Fit the calibration parameters to the (non-held-out) runs.
+    #[arg(long)]
+    pub fit: bool,
+    /// Parameters to fit, comma-separated (default: prefill_time_scale, decode_time_scale,
+    /// ttft_overhead_ms, iteration_overhead_ms, and prefill_handoff_ms for disagg).
+    #[arg(long, value_delimiter = ',')]
+    pub fit_params: Vec<String>,
+    /// Disagg: do not search the prefill workers' effective batch cap (`prefill_max_num_seqs`
+    /// ∈ {deployment's, 1, 2, 4}); keep the starting calibration's.
+    #[arg(long)]
+    pub no_fit_prefill_batch: bool,
+    /// Nelder–Mead restarts besides the starting point (per prefill batch-cap candidate).
+    #[arg(long, default_value_t = 4)]
+    pub starts: usize,
+    /// Nelder–Mead iterations per start.
+    #[arg(long, default_value_t = 250)]
+    pub max_iters: u64,
+    /// Leave-one-out: for each run, fit on the others and predict it.
+    #[arg(long)]
+    pub loo: bool,
+    /// Write the fitted parameters (accepted by `simulate --calibration`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Loose gate at 10 % instead of 15 %.
+    #[arg(long)]
+    pub tight: bool,
+    /// Strict gate threshold, %.
+    #[arg(long, default_value_t = 5.0)]
+    pub strict_pct: f64,
+    /// Loose gate threshold, % (overrides --tight).
+    #[arg(long)]
+    pub loose_pct: Option<f64>,
+    /// Write the report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Draw the calibration figure (.png or .svg): predicted vs measured per run × metric
+    /// (before/after a fit) and TTFT / ITL P50 vs load level, measured vs simulated.
+    #[arg(long, value_name = "FILE.{png,svg}")]
+    pub plot: Option<PathBuf>,
+}
+
+/// Runs `calibrate`.
+pub fn run(a: CalibrateArgs) -> Result<i32> {
+    let sla = match (a.ttft, a.itl) {
+        (None, None) => None,
+        (t, i) => {
+            let s = Sla { ttft_ms: t.unwrap_or(500.0), itl_ms: i.unwrap_or(50.0) };
+            for (f, v) in [("--ttft", s.ttft_ms), ("--itl", s.itl_ms)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::usage(f, format!("must be a positive time in ms, got {v}")));
+                }
+            }
+            Some(s)
+        }
+    };
+    let strict = a.strict_pct;
+    let loose = a.loose_pct.unwrap_or(if a.tight { 10.0 } else { 15.0 });
+    for (f, v) in [("--strict-pct", strict), ("--loose-pct", loose)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(Error::usage(f, format!("must be a positive percentage, got {v}")));
+        }
+    }
+    if a.seeds == 0 || a.seeds > 100 {
+        return Err(Error::usage("--seeds", format!("must be between 1 and 100, got {}", a.seeds)));
+    }
+    if let Some(p) = &a.plot {
+        check_plot_path(p)?;
+    }
+    let mut runs = Vec::new();
+    for p in &a.hw_run {
+        runs.push((HwRun::load(p)?, false));
+    }
+    for p in &a.holdout {
+        runs.push((HwRun::load(p)?, true));
+    }
+    let targets = build(runs, &a.deployment, sla, a.seeds)?;
+    let initial = a.deployment.calibration()?;
+    let disagg = targets.iter().any(|t| t.spec.deployment.mode == Mode::Disagg);
+    let params: Vec<Param> = if a.fit_params.is_empty() {
+        default_fit_params(disagg)
+    } else {
+        a.fit_params.iter().map(|s| Param::parse(s.trim())).collect::<Result<_>>()?
+    };
+    let prefill_batch_candidates = if a.no_fit_prefill_batch || !disagg {
+        vec![]
+    } else {
+        vec![None, Some(1), Some(2), Some(4)]
+    };
+    let opts = FitOptions { params, starts: a.starts, max_iters: a.max_iters.max(1), prefill_batch_candidates };
+    if (a.fit || a.loo) && targets.iter().all(|t| t.holdout) {
+        return Err(Error::usage("--fit", "every run is held out: nothing to fit on"));
+    }
+    if a.out.is_some() && !a.fit {
+        return Err(Error::usage("--out", "writes fitted parameters: add --fit"));
+    }
+
+    let before = evaluate(&targets, &initial, strict, loose)?;
+    let fit_targets: Vec<&_> = targets.iter().filter(|t| !t.holdout).collect();
+    let mut after = None;
+    let mut fit_info = None;
+    if a.fit {
+        let r = fit(&fit_targets, &initial, &opts);
+        eprintln!("fit: objective (mean squared log ratio) {:.5} → {:.5} in {} evaluations", r.objective_before, r.objective_after, r.evaluations);
+        fit_info = Some(json!({"objective_before": r.objective_before, "objective_after": r.objective_after, "evaluations": r.evaluations,
+            "params": opts.params.iter().map(|p| p.key()).collect::<Vec<_>>()}));
+        after = Some(evaluate(&targets, &r.calibration, strict, loose)?);
+    }
+    let mut loo = Vec::new();
+    if a.loo {
+        if fit_targets.len() < 2 {
+            return Err(Error::usage("--loo", "needs at least two fitted runs"));
+        }
+        for i in 0..fit_targets.len() {
+            let others: Vec<&_> = fit_targets.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, t)| *t).collect();
+            let r = fit(&others, &initial, &opts);
+            let sim = simulate_target(fit_targets[i], &r.calibration)?;
+            loo.push(LooRun { name: fit_targets[i].run.name.clone(), parameters: r.calibration, metrics: compare(&fit_targets[i].run, &sim) });
+        }
+    }
+
+    let fin = after.as_ref().unwrap_or(&before);
+    println!("{}", targets.first().map(|t| format!("deployment: {} · {} · {}", t.spec.deployment.model, t.spec.deployment.short(), t.spec.deployment.profile)).unwrap_or_default());
+    print!("{}", table(&before, after.as_ref()));
+    print!("{}", summary(&before, if a.fit { "before fit" } else { "current parameters" }));
+    if let Some(af) = &after {
+        print!("{}", summary(af, "after fit"));
+        let p = serde_json::to_value(&af.parameters).unwrap_or_default();
+        println!("fitted parameters: {}", p);
+    }
+    if !loo.is_empty() {
+        println!("leave-one-out (fit on the other runs, predict this one):");
+        let mut rows = vec![vec!["left out".to_string(), "metric".into(), "hw".into(), "sim".into(), "err %".into(), "status".into()]];
+        for l in &loo {
+            for (k, (m, c)) in l.metrics.iter().enumerate() {
+                rows.push(vec![if k == 0 { l.name.clone() } else { String::new() }, m.key().into(), format!("{:.2}", c.hw), format!("{:.2}", c.sim), format!("{:.1}", c.error_pct), c.status.into()]);
+            }
+        }
+        print!("{}", crate::output::text_table(&rows));
+    }
+
+    if let Some(p) = &a.json {
+        let mut v = serde_json::to_value(fin).unwrap_or_default();
+        if let serde_json::Value::Object(o) = &mut v {
+            if a.fit {
+                o.insert("before".into(), serde_json::to_value(&before).unwrap_or_default());
+                o.insert("fit".into(), fit_info.clone().unwrap_or_default());
+            }
+            if !loo.is_empty() {
+                o.insert("loo".into(), serde_json::to_value(&loo).unwrap_or_default());
+            }
+        }
+        write_json(p, &v)?;
+    }
+    if let Some(p) = &a.plot {
+        let title = targets
+            .first()
+            .map(|t| format!("calibration · {} · {} · {}", t.spec.deployment.model, t.spec.deployment.short(), t.spec.deployment.profile))
+            .unwrap_or_default();
+        plot(&before, after.as_ref(), &targets, p, &title)?;
+        eprintln!("wrote {}", p.display());
+    }
+    if let (Some(p), Some(af)) = (&a.out, &after) {
+        let mut cal = af.parameters.clone();
+        cal.provenance = Some(json!({
+            "fitted_by": format!("slasim {} calibrate --fit", env!("CARGO_PKG_VERSION")),
+            "date": today(),
+            "runs": targets.iter().filter(|t| !t.holdout).map(|t| t.run.file.clone()).collect::<Vec<_>>(),
+            "holdout_runs": targets.iter().filter(|t| t.holdout).map(|t| t.run.file.clone()).collect::<Vec<_>>(),
+            "deployment": targets.first().map(|t| t.spec.deployment.config_json()),
+            "fit": fit_info,
+            "mape_pct_after": serde_json::to_value(af).ok().and_then(|v| v.get("mape_pct").cloned()),
+        }));
+        write_json(p, &cal)?;
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(if fin.gates.pass() { 0 } else { 1 })
+}
+
+#[cfg(feature = "plot")]
+fn check_plot_path(p: &std::path::Path) -> Result<()> {
+    crate::calibrate::plot::check_path(p)
+}
+
+#[cfg(feature = "plot")]
+fn plot(before: &Evaluation, after: Option<&Evaluation>, targets: &[Target], p: &std::path::Path, title: &str) -> Result<()> {
+    crate::calibrate::plot::plot_calibration(before, after, targets, p, title)
+}
+
+#[cfg(not(feature = "plot"))]
+fn check_plot_path(_p: &std::path::Path) -> Result<()> {
+    Err(Error::usage("--plot", "this build has no plotting; rebuild with the default `plot` feature"))
+}
+
+#[cfg(not(feature = "plot"))]
+fn plot(_b: &Evaluation, _a: Option<&Evaluation>, _t: &[Target], _p: &std::path::Path, _title: &str) -> Result<()> {
+    check_plot_path(_p)
+}
