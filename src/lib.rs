@@ -22,7 +22,9 @@ pub mod cli;
 pub mod error;
 pub mod metrics;
 pub mod output;
+pub mod plan;
 pub mod profile;
+pub mod search;
 pub mod sim;
 pub mod workload;
 

@@ -52,6 +52,11 @@ pub struct SynthArgs {
     /// Largest ISL / context of the grids, tokens (default: min(max_position_embeddings, KV capacity)).
     #[arg(long)]
     pub max_context: Option<u64>,
+    /// Make the decode surface what Dynamo's profiler sweep would measure (decode steps plus the
+    /// interleaved prefills of replaced requests, scaled by the factors' `interference`) instead
+    /// of pure decode-step times (the default, which the simulator expects).
+    #[arg(long)]
+    pub profiler_decode: bool,
     /// Output directory (gets selected_{prefill,decode}_interpolation/raw_data.npz and profile_meta.json).
     #[arg(long)]
     pub out: PathBuf,
@@ -89,19 +94,30 @@ pub struct FitRooflineArgs {
     /// Silicon: seed of the fit/hold-out split.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Silicon: simulated requests per unit of concurrency.
-    #[arg(long, default_value_t = 3.0)]
+    /// Silicon: simulated requests per unit of concurrency (waves of the closed loop).
+    #[arg(long, default_value_t = 5.0)]
     pub requests_per_concurrency: f64,
+    /// Silicon: relative spread j of the simulated OSL, uniform in osl·[1−j, 1+j] (desynchronises
+    /// the closed loop as real benchmarks do; 0 = fixed OSL).
+    #[arg(long, default_value_t = 0.5)]
+    pub osl_jitter: f64,
+    /// Silicon: simulator scheduler (default: by backend — prefill-first for sglang, vllm otherwise).
+    #[arg(long, value_enum)]
+    pub scheduler: Option<crate::sim::deployment::SchedulerKind>,
+    /// Silicon: leave the first wave (all requests sent at time 0) out of the simulated means, as
+    /// warm-up (default: included, as AIPerf-style benchmarks report).
+    #[arg(long)]
+    pub exclude_first_wave: bool,
     /// Silicon: cap on simulated requests per row.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 2560)]
     pub max_requests: u64,
     /// Extra GPUs (TOML, same schema as profiles/gpus.toml).
     #[arg(long, value_name = "FILE.toml")]
     pub gpu_catalog: Option<PathBuf>,
-    /// Search starts besides the initial factors (default 6 for --measured, 1 for --silicon).
+    /// Search starts besides the initial factors (default 8 for --measured, 0 for --silicon).
     #[arg(long)]
     pub starts: Option<usize>,
-    /// Nelder–Mead iterations per start (default 1500 for --measured, 120 for --silicon).
+    /// Nelder–Mead iterations per start (default 4000 for --measured, 120 for --silicon).
     #[arg(long)]
     pub iters: Option<u64>,
     /// Weight of the prior pulling factors toward their typical values.
@@ -152,6 +168,7 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
         mem_util: a.mem_util,
         activation_reserve_gb: a.activation_reserve_gb,
         max_context: a.max_context,
+        profiler_decode: a.profiler_decode,
         ..SynthOptions::default()
     };
     if let Some(m) = a.max_context {
@@ -170,6 +187,7 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
         "mem_util": a.mem_util,
         "activation_reserve_gb": a.activation_reserve_gb,
         "max_kv_tokens": arrays.max_kv_tokens,
+        "decode_surface": if a.profiler_decode { "profiler-sweep" } else { "decode-step" },
     });
     write_profiler_dir(&a.out, &arrays, &r.model.name, &r.gpu.name, meta)?;
     let summary = serde_json::json!({
@@ -271,7 +289,7 @@ fn fmt_pct(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into())
 }
 
-fn search_options(a: &FitRooflineArgs, starts: usize, iters: u64) -> Result<SearchOptions> {
+fn search_options(a: &FitRooflineArgs, starts: usize, iters: u64, polish: usize) -> Result<SearchOptions> {
     if !(a.prior_weight >= 0.0 && a.prior_weight.is_finite()) {
         return Err(Error::usage("--prior-weight", format!("must be ≥ 0, got {}", a.prior_weight)));
     }
@@ -279,6 +297,8 @@ fn search_options(a: &FitRooflineArgs, starts: usize, iters: u64) -> Result<Sear
         starts: a.starts.unwrap_or(starts),
         max_iters: a.iters.unwrap_or(iters),
         prior_weight: a.prior_weight,
+        polish,
+        free: Vec::new(),
     };
     if o.max_iters == 0 || o.max_iters > 1_000_000 || o.starts > 256 {
         return Err(Error::usage("--iters", "iterations must be in 1..=1000000 and starts ≤ 256"));
@@ -336,7 +356,7 @@ pub fn run_fit(a: FitRooflineArgs) -> Result<i32> {
     if !a.tp.is_empty() && !engines.iter().any(|(_, h)| !h) {
         return Err(Error::usage("--tp", "no engine of the --measured profiles has these TPs"));
     }
-    let so = search_options(&a, 6, 1500)?;
+    let so = search_options(&a, 8, 4000, 2)?;
     let mut groups: BTreeMap<(String, String), Vec<&MeasuredEngine>> = BTreeMap::new();
     for (e, h) in &engines {
         if !h {
@@ -511,8 +531,14 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
         requests_per_concurrency: a.requests_per_concurrency,
         max_requests: a.max_requests,
         kv: dtype_flag("--kv-dtype", &a.kv_dtype)?,
+        exclude_first_wave: a.exclude_first_wave,
+        osl_jitter: a.osl_jitter,
+        scheduler: a.scheduler,
     };
-    let so = search_options(a, 1, 120)?;
+    if !(0.0..0.95).contains(&sim.osl_jitter) {
+        return Err(Error::usage("--osl-jitter", format!("must be in [0, 0.95), got {}", sim.osl_jitter)));
+    }
+    let so = search_options(a, 0, 120, 1)?;
     let mut all: Vec<(String, PreparedRow)> = Vec::new();
     for f in &a.silicon {
         let (rows, skipped) = silicon::read_csv(f, a.model.as_deref())?;
@@ -533,6 +559,8 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
         let train: Vec<&PreparedRow> = tr.iter().map(|&k| &all[idx[k]].1).collect();
         let test: Vec<&PreparedRow> = te.iter().map(|&k| &all[idx[k]].1).collect();
         let d = Efficiency::default();
+        let mut so = so.clone();
+        so.free = silicon::free_params(&train);
         let fit = silicon::fit_rows(&train, d, &so, &sim);
         let (tr_u, te_u) = (
             silicon::simulate_rows(&train, &d, &sim),

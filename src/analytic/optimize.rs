@@ -1,6 +1,6 @@
 //! The derivative-free search both fits use: Nelder–Mead (`argmin`) over the efficiency factors'
 //! log-scaled unit box ([`super::efficiency::Param`]), from several deterministic starts (the
-//! initial factors plus a Halton sequence) run in parallel, the best polished by one more run.
+//! initial factors plus a Halton sequence) run in parallel, the best polished by restarts from it.
 //!
 //! The objective handed in is the data term; a weak prior `prior_weight · Σ ln(θ/θ₀)²` toward
 //! the initial factors θ₀ (factors with a flat prior excepted) is added so that factors the data cannot see (e.g. the all-reduce terms
@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Search effort.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SearchOptions {
     /// Starts besides the initial factors.
     pub starts: usize,
@@ -22,14 +22,21 @@ pub struct SearchOptions {
     pub max_iters: u64,
     /// Weight of the prior toward the initial factors (per squared log ratio).
     pub prior_weight: f64,
+    /// Restarts from the best point found (fresh simplex) after the starts.
+    pub polish: usize,
+    /// Names of the factors searched ([`super::efficiency::PARAMS`]); empty: all. The others
+    /// keep their initial values.
+    pub free: Vec<&'static str>,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
         SearchOptions {
-            starts: 6,
-            max_iters: 1500,
+            starts: 8,
+            max_iters: 4000,
             prior_weight: 3e-4,
+            polish: 2,
+            free: Vec::new(),
         }
     }
 }
@@ -51,14 +58,16 @@ struct Cost<'a, F: Fn(&Efficiency) -> f64 + Sync> {
     data: &'a F,
     initial: Efficiency,
     prior_weight: f64,
+    /// Indices into PARAMS of the searched factors (the coordinates of `u`).
+    free: Vec<usize>,
     evals: AtomicU64,
 }
 
 impl<F: Fn(&Efficiency) -> f64 + Sync> Cost<'_, F> {
     fn eff(&self, u: &[f64]) -> Efficiency {
         let mut e = self.initial;
-        for (p, x) in PARAMS.iter().zip(u) {
-            p.set(&mut e, p.from_unit(*x));
+        for (&k, x) in self.free.iter().zip(u) {
+            PARAMS[k].set(&mut e, PARAMS[k].from_unit(*x));
         }
         e
     }
@@ -123,14 +132,27 @@ fn run<F: Fn(&Efficiency) -> f64 + Sync>(cost: &Cost<F>, start: Vec<f64>, max_it
 
 /// Minimises `data(θ) + prior` over the efficiency factors, starting at `initial`.
 pub fn search<F: Fn(&Efficiency) -> f64 + Sync>(data: &F, initial: Efficiency, o: &SearchOptions) -> SearchResult {
+    let free: Vec<usize> = (0..PARAMS.len())
+        .filter(|&k| o.free.is_empty() || o.free.contains(&PARAMS[k].name))
+        .collect();
     let cost = Cost {
         data,
         initial,
         prior_weight: o.prior_weight,
+        free,
         evals: AtomicU64::new(0),
     };
-    let primes = [2usize, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31];
-    let u0: Vec<f64> = PARAMS.iter().map(|p| p.to_unit(p.get(&initial))).collect();
+    let primes = [2usize, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41];
+    let u0: Vec<f64> = cost.free.iter().map(|&k| PARAMS[k].to_unit(PARAMS[k].get(&initial))).collect();
+    let objective_before = data(&initial);
+    if u0.is_empty() {
+        return SearchResult {
+            best: initial,
+            objective_before,
+            objective_after: objective_before,
+            evaluations: 1,
+        };
+    }
     let mut starts = vec![u0.clone()];
     for i in 1..=o.starts {
         // Halton points shrunk toward the initial factors: a global scan of an 11-dimensional
@@ -141,12 +163,16 @@ pub fn search<F: Fn(&Efficiency) -> f64 + Sync>(data: &F, initial: Efficiency, o
                 .collect(),
         );
     }
-    let objective_before = data(&initial);
     let results: Vec<(Vec<f64>, f64)> = starts.into_par_iter().map(|s| run(&cost, s, o.max_iters)).collect();
     let mut best = results
         .into_iter()
         .fold((u0.clone(), f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
-    if best.1.is_finite() {
+    // Restarting Nelder–Mead from its own optimum (a fresh simplex) escapes the collapsed
+    // simplices it is prone to in many dimensions.
+    for _ in 0..o.polish {
+        if !best.1.is_finite() {
+            break;
+        }
         let polished = run(&cost, best.0.clone(), o.max_iters);
         if polished.1 < best.1 {
             best = polished;
@@ -154,7 +180,7 @@ pub fn search<F: Fn(&Efficiency) -> f64 + Sync>(data: &F, initial: Efficiency, o
     }
     let mut e = cost.eff(&best.0);
     let mut after = data(&e);
-    if !(after <= objective_before) {
+    if after.is_nan() || after > objective_before {
         e = initial;
         after = objective_before;
     }

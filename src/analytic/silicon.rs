@@ -37,7 +37,7 @@ use crate::sim::calibration::Calibration;
 use crate::sim::deployment::{DeploymentOptions, Mode, SchedulerKind};
 use crate::sim::router::RouterPolicy;
 use crate::sim::{simulate, MetricsMode, SimSpec};
-use crate::workload::{LengthModel, LoadSpec, WorkloadSpec};
+use crate::workload::{LengthDist, LengthModel, LoadSpec, WorkloadSpec};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rayon::prelude::*;
@@ -170,14 +170,27 @@ pub struct SiliconSimOptions {
     pub max_requests: u64,
     /// KV-cache dtype.
     pub kv: Dtype,
+    /// Relative spread of the simulated OSL: uniform in `osl · [1 − j, 1 + j]` (mean `osl`).
+    /// A closed loop of identical requests stays in lock-step (every wave arrives as a burst);
+    /// real benchmarks desynchronise, so their mean TTFT is that of staggered arrivals. 0: fixed.
+    pub osl_jitter: f64,
+    /// Scheduler of the simulated engine; `None`: by backend ([`scheduler_for`]).
+    pub scheduler: Option<SchedulerKind>,
+    /// Leave the first wave (the `concurrency` requests sent at time 0, whose prefills queue
+    /// behind each other) out of the means, as warm-up. Default: included, as AIPerf-style
+    /// benchmarks do.
+    pub exclude_first_wave: bool,
 }
 
 impl Default for SiliconSimOptions {
     fn default() -> Self {
         SiliconSimOptions {
-            requests_per_concurrency: 3.0,
-            max_requests: 1024,
+            requests_per_concurrency: 5.0,
+            max_requests: 2560,
             kv: Dtype::Bf16,
+            exclude_first_wave: false,
+            osl_jitter: 0.5,
+            scheduler: None,
         }
     }
 }
@@ -212,6 +225,18 @@ pub fn prepare(rows: Vec<SiliconRow>, catalog: &GpuCatalog, o: &SiliconSimOption
     Ok(out)
 }
 
+/// The simulator scheduler closest to a backend's default: `prefill-first` for SGLang (its
+/// default scheduler runs new prompts' prefill batches ahead of decode instead of mixing chunks
+/// into decode steps), `vllm` (continuous batching with chunked prefill mixed into decode
+/// steps) for vLLM, TRT-LLM (in-flight batching with chunked context) and anything else.
+pub fn scheduler_for(backend: &str) -> SchedulerKind {
+    if backend.eq_ignore_ascii_case("sglang") {
+        SchedulerKind::PrefillFirst
+    } else {
+        SchedulerKind::Vllm
+    }
+}
+
 /// Simulated mean TTFT and mean TPOT of a row with factors `eff`, ms.
 pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) -> Result<(f64, f64)> {
     let r = p.roofline.with_eff(*eff);
@@ -234,7 +259,7 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
         max_num_seqs: Some(c),
         max_batched_tokens: Some(c.max(8192)),
         block_size: Some(16),
-        scheduler: Some(SchedulerKind::Vllm),
+        scheduler: Some(o.scheduler.unwrap_or_else(|| scheduler_for(&p.row.backend))),
         router: Some(RouterPolicy::LeastLoaded),
         chunked_prefill: Some(true),
         ..DeploymentOptions::default()
@@ -243,7 +268,18 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
     let n = ((o.requests_per_concurrency * c as f64).round() as u64).max(c as u64).min(o.max_requests.max(c as u64));
     let workload = WorkloadSpec::new(
         LoadSpec::Concurrency(c),
-        LengthModel::fixed(p.row.isl, p.row.osl),
+        if o.osl_jitter > 0.0 && p.row.osl > 2 {
+            let osl = p.row.osl as f64;
+            LengthModel::Dist {
+                isl: LengthDist::Fixed(p.row.isl),
+                osl: LengthDist::Uniform {
+                    min: ((osl * (1.0 - o.osl_jitter)).round() as u32).max(2),
+                    max: ((osl * (1.0 + o.osl_jitter)).round() as u32).max(2),
+                },
+            }
+        } else {
+            LengthModel::fixed(p.row.isl, p.row.osl)
+        },
         Some(n),
         1,
     );
@@ -259,10 +295,26 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
             ttft_ms: f64::INFINITY,
             itl_ms: f64::INFINITY,
         },
-        metrics: MetricsMode::Exact,
+        metrics: MetricsMode::ExactWithRecords,
     };
     let out = simulate(&spec)?;
-    Ok((out.metrics.ttft_ms.mean, out.metrics.tpot_ms.mean))
+    let skip = if !o.exclude_first_wave || n <= c as u64 { 0 } else { c as u64 };
+    let (mut t, mut i, mut k, mut ki) = (0.0, 0.0, 0usize, 0usize);
+    for r in out.collector.records() {
+        if r.id < skip {
+            continue;
+        }
+        t += r.ttft_ms();
+        k += 1;
+        if let Some(x) = r.itl_ms() {
+            i += x;
+            ki += 1;
+        }
+    }
+    if k == 0 || ki == 0 {
+        return Err(Error::usage("--silicon", format!("row {}: no request completed in the simulation", p.row.id)));
+    }
+    Ok((t / k as f64, i / ki as f64))
 }
 
 /// Simulated (TTFT, TPOT) of every row, in parallel; `None` where a simulation failed.
@@ -327,6 +379,29 @@ pub fn split(n: usize, train_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize
     let k = ((n as f64 * train_fraction).ceil() as usize).clamp(usize::from(n > 0), n);
     let test = idx.split_off(k);
     (idx, test)
+}
+
+/// The factors a silicon fit searches: those mean TTFT/TPOT of aggregated serving are
+/// sensitive to — the GEMM efficiency of the rows' weight dtype(s), attention compute, memory
+/// and KV bandwidth, the all-reduce bandwidth when some row has TP > 1, and the per-step,
+/// per-sequence and per-request overheads. The rest (GEMM size dependence, all-reduce latency,
+/// per-layer cost, the profiler-only `interference`) keep their values: every simulation costs
+/// milliseconds, and Nelder–Mead's evaluations grow with the dimension.
+pub fn free_params(rows: &[&PreparedRow]) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    let fp8 = |p: &&&PreparedRow| p.row.weights == Dtype::Fp8 && p.roofline.gpu.fp8_tflops.is_some();
+    if rows.iter().any(|p| !fp8(&p)) {
+        v.push("gemm");
+    }
+    if rows.iter().any(|p| fp8(&p)) {
+        v.push("gemm_fp8");
+    }
+    v.extend(["attn", "mem", "attn_mem"]);
+    if rows.iter().any(|p| p.row.tp > 1) {
+        v.push("comm");
+    }
+    v.extend(["step_ms", "seq_us", "ttft_ms"]);
+    v
 }
 
 /// Fits one group's fitted rows.

@@ -275,7 +275,7 @@ impl Roofline {
         let free = self.gpu.hbm_bytes() * mem_util - self.weight_bytes_per_gpu() - activation_reserve_gb * 1e9;
         let per_token = self.model.kv_bytes_per_token_per_gpu(self.kv, self.tp);
         let tokens = (free / per_token).floor();
-        if !(tokens >= 1.0) {
+        if tokens.is_nan() || tokens < 1.0 {
             return Err(Error::usage(
                 "--tp",
                 format!(

@@ -10,7 +10,10 @@
 //!   evenly spaced from 1 to the number of such requests that fit in the KV cache (capped at
 //!   [`SynthOptions::max_batch`]), rounded and de-duplicated. Each point is
 //!   `x_kv_usage = n·y / max_kv_tokens`, `y_context_length = y`, ITL from
-//!   [`Roofline::decode_ms`]`(n, n·y)`, throughput `n / ITL · 1000 / TP`.
+//!   [`Roofline::decode_ms`]`(n, n·y)` — the pure decode step, which is what the simulator
+//!   expects (it adds the prefill work of mixed iterations itself) — or, with
+//!   [`SynthOptions::profiler_decode`], what Dynamo's closed-loop sweep would measure
+//!   ([`Roofline::profiler_decode_ms`]); throughput `n / ITL · 1000 / TP`.
 //!
 //! The maximum context is `min(max_position_embeddings (32768 when absent), max_kv_tokens)`
 //! unless given.
@@ -53,6 +56,11 @@ pub struct SynthOptions {
     pub max_batch: u64,
     /// OSL of the decode sweep (rows sit at `isl + osl/2`), tokens (Dynamo: 500).
     pub decode_osl: u64,
+    /// Decode surface as a Dynamo profiler sweep would measure it
+    /// ([`Roofline::profiler_decode_ms`]: the step plus the interleaved prefills of replaced
+    /// requests) instead of the pure decode step time (default; what the simulator expects, as
+    /// it adds prefill work to iterations itself).
+    pub profiler_decode: bool,
     /// Leave the per-request `ttft_ms` overhead out of the prefill curve (for simulations that
     /// add it through the calibration's `ttft_overhead_ms` instead, so it does not occupy the
     /// engine).
@@ -71,6 +79,7 @@ impl Default for SynthOptions {
             decode_points: 10,
             max_batch: 1024,
             decode_osl: 500,
+            profiler_decode: false,
             exclude_ttft_overhead: false,
         }
     }
@@ -159,7 +168,11 @@ pub fn synth_arrays(r: &Roofline, o: &SynthOptions) -> Result<SynthArrays> {
             if u > MAX_KV_USAGE {
                 continue;
             }
-            let itl = r.decode_ms(n, n * ctx);
+            let itl = if o.profiler_decode {
+                r.profiler_decode_ms(n, n * ctx, ctx)
+            } else {
+                r.decode_ms(n, n * ctx)
+            };
             x.push(u);
             y.push(ctx);
             z.push(itl);

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::profile::plot::{
     axis, encode_png, format_for, log_axis, register_bundled_font, tick, Format, FONT, PALETTE,
 };
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -41,6 +41,9 @@ const MEASURED: RGBColor = RGBColor(20, 20, 20);
 const BEFORE: RGBColor = PALETTE[0];
 /// Colour of the simulation after the fit.
 const AFTER: RGBColor = PALETTE[1];
+
+/// A line of a load panel: legend label, colour, points.
+type Line = (String, RGBColor, Vec<(f64, f64)>);
 
 type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
@@ -184,7 +187,11 @@ impl Figure {
         let (phases, subtitle) = match after {
             Some(a) => (
                 vec![phase(before, "before fit", BEFORE), phase(a, "after fit", AFTER)],
-                format!("gates (MAPE over all runs): before fit {} → after fit {}", gate_line(before), gate_line(a)),
+                format!(
+                    "gates (MAPE over all runs): before fit {} → after fit {}",
+                    gate_line(before),
+                    gate_line(a)
+                ),
             ),
             None => (
                 vec![phase(before, "current parameters", BEFORE)],
@@ -206,7 +213,12 @@ impl Figure {
         root.fill(&WHITE)?;
         let (title_area, body) = root.split_vertically(TITLE_H);
         let (tw, _) = title_area.dim_in_pixel();
-        let centre = |size| (FONT, size).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
+        let centre = |size| {
+            (FONT, size)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Center))
+        };
         title_area.draw(&Text::new(self.title.clone(), ((tw / 2) as i32, 24), centre(22)))?;
         title_area.draw(&Text::new(self.subtitle.clone(), ((tw / 2) as i32, 56), centre(15)))?;
         let (left, right) = body.split_horizontally(SCATTER_W + LEGEND_W);
@@ -215,17 +227,36 @@ impl Figure {
         self.draw_scatter_legend(&legend)?;
         let (top, bottom) = right.split_vertically(right.dim_in_pixel().1 / 2);
         let note = if self.any_holdout { " (* held out)" } else { "" };
-        self.draw_load_panel(&top, &format!("TTFT P50 vs load{note}"), "TTFT P50 (ms)", &self.measured_ttft, |p| &p.ttft, true)?;
-        self.draw_load_panel(&bottom, &format!("ITL (TPOT) P50 vs load{note}"), "ITL P50 (ms)", &self.measured_tpot, |p| &p.tpot, false)
+        self.draw_load_panel(
+            &top,
+            &format!("TTFT P50 vs load{note}"),
+            "TTFT P50 (ms)",
+            &self.measured_ttft,
+            |p| &p.ttft,
+            true,
+        )?;
+        self.draw_load_panel(
+            &bottom,
+            &format!("ITL (TPOT) P50 vs load{note}"),
+            "ITL P50 (ms)",
+            &self.measured_tpot,
+            |p| &p.tpot,
+            false,
+        )
     }
 
-    fn draw_scatter<'x, DB: DrawingBackend + 'x>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let all = self.phases.iter().flat_map(|p| p.points.iter().flat_map(|(_, h, s)| [*h, *s]));
+    fn draw_scatter<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let all = self
+            .phases
+            .iter()
+            .flat_map(|p| p.points.iter().flat_map(|(_, h, s)| [*h, *s]));
         let vals: Vec<f64> = all.collect();
-        let r = log_axis(vals.iter());
-        let (lo, hi) = (r.start, r.end);
+        let (lo, hi) = scatter_range(&vals);
         let mut chart = ChartBuilder::on(area)
-            .caption("predicted vs measured (log–log), one point per run × metric", (FONT, 18))
+            .caption(
+                "predicted vs measured (log–log), one point per run × metric",
+                (FONT, 18),
+            )
             .margin(12)
             .margin_right(20)
             .x_label_area_size(50)
@@ -245,19 +276,38 @@ impl Figure {
             .draw()?;
         // ±20 % and ±10 % bands around the diagonal, clipped to the square [lo, hi]²
         for (f, a) in [(1.2, 0.07), (1.1, 0.10)] {
-            let band = vec![(lo, lo), (lo, lo * f), (hi / f, hi), (hi, hi), (hi, hi / f), (lo * f, lo)];
+            let band = vec![
+                (lo, lo),
+                (lo, lo * f),
+                (hi / f, hi),
+                (hi, hi),
+                (hi, hi / f),
+                (lo * f, lo),
+            ];
             chart.draw_series(std::iter::once(Polygon::new(band, PALETTE[2].mix(a).filled())))?;
         }
-        chart.draw_series(std::iter::once(PathElement::new(vec![(lo, lo), (hi, hi)], BLACK.mix(0.6).stroke_width(1))))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(lo, lo), (hi, hi)],
+            BLACK.mix(0.6).stroke_width(1),
+        )))?;
+        let plot = chart.plotting_area();
         for p in &self.phases {
-            chart.draw_series(p.points.iter().map(|(m, h, s)| marker::<'x, DB, _>(*m, (*h, *s), p.colour)))?;
+            for (m, h, s) in &p.points {
+                marker(plot, *m, (*h, *s), p.colour.to_rgba())?;
+            }
         }
         Ok(())
     }
 
-    fn draw_scatter_legend<'x, DB: DrawingBackend + 'x>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let style = (FONT, 14).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-        let head = (FONT, 15).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    fn draw_scatter_legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let style = (FONT, 14)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let head = (FONT, 15)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, VPos::Center));
         let line_h = 22;
         let mut y = 70;
         area.draw(&Text::new("simulated with", (6, y), head.clone()))?;
@@ -270,7 +320,7 @@ impl Figure {
         area.draw(&Text::new("metric", (6, y), head.clone()))?;
         for m in Metric::ALL {
             y += line_h;
-            area.draw(&marker::<'x, DB, _>(m, (18, y), BLACK.mix(0.75).to_rgba()))?;
+            marker(area, m, (18, y), BLACK.mix(0.75))?;
             area.draw(&Text::new(m.key().to_string(), (34, y), style.clone()))?;
         }
         y += line_h + 12;
@@ -281,7 +331,10 @@ impl Figure {
             area.draw(&Text::new(label.to_string(), (34, y), style.clone()))?;
         }
         y += line_h;
-        area.draw(&PathElement::new(vec![(10, y), (26, y)], BLACK.mix(0.6).stroke_width(1)))?;
+        area.draw(&PathElement::new(
+            vec![(10, y), (26, y)],
+            BLACK.mix(0.6).stroke_width(1),
+        ))?;
         area.draw(&Text::new("y = x", (34, y), style))?;
         Ok(())
     }
@@ -298,7 +351,11 @@ impl Figure {
         legend: bool,
     ) -> DrawResult<DB> {
         let n = self.runs.len().max(1);
-        let ys: Vec<f64> = measured.iter().map(|p| p.1).chain(self.phases.iter().flat_map(|p| sim(p).iter().map(|q| q.1))).collect();
+        let ys: Vec<f64> = measured
+            .iter()
+            .map(|p| p.1)
+            .chain(self.phases.iter().flat_map(|p| sim(p).iter().map(|q| q.1)))
+            .collect();
         let yr = axis(ys.iter());
         let yspan = yr.end - yr.start;
         let mut chart = ChartBuilder::on(area)
@@ -332,13 +389,17 @@ impl Figure {
             .light_line_style(BLACK.mix(0.04))
             .draw()?;
         let pts = |v: &[(usize, f64)]| v.iter().map(|&(i, y)| (i as f64, y)).collect::<Vec<_>>();
-        let mut series: Vec<(String, RGBColor, Vec<(f64, f64)>)> = vec![("measured".into(), MEASURED, pts(measured))];
+        let mut series: Vec<Line> = vec![("measured".into(), MEASURED, pts(measured))];
         for p in &self.phases {
             series.push((format!("simulated, {}", p.label), p.colour, pts(sim(p))));
         }
         for (label, c, points) in &series {
             let c = *c;
-            let line = chart.draw_series(points.windows(2).map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(2))))?;
+            let line = chart.draw_series(
+                points
+                    .windows(2)
+                    .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(2))),
+            )?;
             line.label(label.clone()).legend(move |(x, y)| {
                 EmptyElement::at((x, y))
                     + PathElement::new(vec![(-4, 0), (20, 0)], c.stroke_width(2))
@@ -346,6 +407,14 @@ impl Figure {
             });
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
         }
+        // the measured points again on top, as rings, so they stay visible where a simulation
+        // matches them
+        let measured_pts = pts(measured);
+        chart.draw_series(
+            measured_pts
+                .iter()
+                .map(|&p| Circle::new(p, 6, MEASURED.stroke_width(2))),
+        )?;
         if legend {
             chart
                 .configure_series_labels()
@@ -361,36 +430,70 @@ impl Figure {
     }
 }
 
-/// The marker of metric `m` at `at` in colour `c`: circle TTFT, triangle TPOT, square E2E,
-/// diamond throughput; filled for P50 (and throughput), hollow for P99.
-fn marker<'a, DB: DrawingBackend + 'a, C: Clone + 'a>(m: Metric, at: C, c: impl Into<RGBAColor>) -> DynElement<'a, DB, C> {
-    let c: RGBAColor = c.into();
+/// The (shared) range of both scatter axes: the positive values with a margin of a factor 1.4,
+/// at least one decade wide (so power-of-ten ticks show); whole decades when there are none.
+fn scatter_range(vals: &[f64]) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in vals.iter().filter(|v| positive(**v)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !(lo.is_finite() && hi.is_finite()) {
+        let r = log_axis(vals.iter());
+        return (r.start, r.end);
+    }
+    let (mut lo, mut hi) = (lo / 1.4, hi * 1.4);
+    if hi / lo < 10.0 {
+        let mid = (lo * hi).sqrt();
+        lo = mid / 10f64.sqrt();
+        hi = mid * 10f64.sqrt();
+    }
+    (lo, hi)
+}
+
+/// Draws the marker of metric `m` at `at` on `area` in colour `c`: circle TTFT, triangle TPOT,
+/// square E2E, diamond throughput; filled for P50 (and throughput), hollow for P99.
+fn marker<DB: DrawingBackend, X: CoordTranslate>(
+    area: &DrawingArea<DB, X>,
+    m: Metric,
+    at: X::From,
+    c: RGBAColor,
+) -> DrawResult<DB>
+where
+    X::From: Clone,
+{
     let hollow = matches!(m, Metric::TtftP99 | Metric::TpotP99 | Metric::E2eP99);
+    let style = if hollow { c.stroke_width(2) } else { c.filled() };
     let shape: Vec<(i32, i32)> = match m {
-        Metric::TtftP50 | Metric::TtftP99 => {
-            let r = 5;
-            return if hollow {
-                (EmptyElement::at(at) + Circle::new((0, 0), r, c.stroke_width(2))).into_dyn()
-            } else {
-                (EmptyElement::at(at) + Circle::new((0, 0), r, c.filled())).into_dyn()
-            };
-        }
+        Metric::TtftP50 | Metric::TtftP99 => return area.draw(&(EmptyElement::at(at) + Circle::new((0, 0), 5, style))),
         Metric::TpotP50 | Metric::TpotP99 => vec![(0, -6), (6, 4), (-6, 4)],
         Metric::E2eP50 | Metric::E2eP99 => vec![(-5, -5), (5, -5), (5, 5), (-5, 5)],
         Metric::ThroughputTokenS => vec![(0, -7), (6, 0), (0, 7), (-6, 0)],
     };
     if hollow {
         let mut closed = shape.clone();
-        closed.push(shape[0]);
-        (EmptyElement::at(at) + PathElement::new(closed, c.stroke_width(2))).into_dyn()
+        closed.extend(shape.first().copied());
+        area.draw(&(EmptyElement::at(at) + PathElement::new(closed, style)))
     } else {
-        (EmptyElement::at(at) + Polygon::new(shape, c.filled())).into_dyn()
+        area.draw(&(EmptyElement::at(at) + Polygon::new(shape, style)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scatter_range_is_at_least_a_decade() {
+        let (lo, hi) = scatter_range(&[5.0]);
+        assert!(lo < 5.0 && hi > 5.0 && hi / lo >= 9.99, "{lo} {hi}");
+        let (lo, hi) = scatter_range(&[10.0, 10_000.0]);
+        assert!(lo < 10.0 && hi > 10_000.0);
+        let (lo, hi) = scatter_range(&[]);
+        assert!(lo > 0.0 && hi > lo);
+        let (lo, hi) = scatter_range(&[0.0, f64::NAN, -1.0]);
+        assert!(lo > 0.0 && hi > lo);
+    }
 
     #[test]
     fn load_labels() {
@@ -401,7 +504,10 @@ mod tests {
 
     #[test]
     fn bad_extension_names_the_flag() {
-        let e = check_path(Path::new("x.jpg")).err().map(|e| e.to_string()).unwrap_or_default();
+        let e = check_path(Path::new("x.jpg"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.starts_with("--plot:") && e.contains(".png or .svg"), "{e}");
         assert!(check_path(Path::new("x.SVG")).is_ok());
     }

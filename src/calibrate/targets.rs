@@ -97,6 +97,23 @@ pub fn simulate_target(t: &Target, cal: &Calibration) -> Result<BTreeMap<Metric,
         spec.calibration = cal.clone();
         spec.workload.seed = seed;
         let out = simulate(&spec)?;
+        if out.metrics.requests_completed == 0 {
+            // every request was dropped (e.g. ISL + OSL exceeds the KV cache): comparing the
+            // zeros would only report a meaningless 100 % error
+            return Err(Error::data(
+                &t.run.file,
+                "workload",
+                format!(
+                    "cannot be simulated: none of its {} requests (ISL {}, OSL {}) completed on {} ({} dropped: \
+                     they do not fit an engine's KV cache)",
+                    t.run.requests,
+                    t.run.isl,
+                    t.run.osl,
+                    spec.deployment.short(),
+                    out.rejected
+                ),
+            ));
+        }
         for m in Metric::ALL {
             *acc.entry(m).or_insert(0.0) += m.sim(&out.metrics);
         }

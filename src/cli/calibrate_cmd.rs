@@ -139,6 +139,9 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     if a.out.is_some() && !a.fit {
         return Err(Error::usage("--out", "writes fitted parameters: add --fit"));
     }
+    if a.loo && targets.iter().filter(|t| !t.holdout).count() < 2 {
+        return Err(Error::usage("--loo", "needs at least two fitted runs"));
+    }
 
     let before = evaluate(&targets, &initial, strict, loose)?;
     let fit_targets: Vec<&_> = targets.iter().filter(|t| !t.holdout).collect();
@@ -153,9 +156,6 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     }
     let mut loo = Vec::new();
     if a.loo {
-        if fit_targets.len() < 2 {
-            return Err(Error::usage("--loo", "needs at least two fitted runs"));
-        }
         for i in 0..fit_targets.len() {
             let others: Vec<&_> = fit_targets.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, t)| *t).collect();
             let r = fit(&others, &initial, &opts);

@@ -6,9 +6,12 @@
 pub mod args;
 mod bench_cmd;
 mod calibrate_cmd;
+mod plan_cmd;
 mod profile_cmd;
 pub mod progress;
 mod simulate_cmd;
+mod sweep_cmd;
+mod merge_cmd;
 mod verify_cmd;
 
 use crate::error::Result;
@@ -41,6 +44,13 @@ pub enum Command {
     Bench(BenchArgs),
     /// Compare an external prediction (e.g. an AIConfigurator estimate) with a real run.
     Verify(verify_cmd::VerifyArgs),
+    /// Search deployment configurations: rank by goodput/GPU under the SLA, Pareto front, shards.
+    Sweep(Box<sweep_cmd::SweepArgs>),
+    /// Combine the shard files of a sharded sweep into one report.
+    Merge(merge_cmd::MergeArgs),
+    /// Plan prefill/decode replicas for a target rate and SLA (Dynamo SLA-planner arithmetic),
+    /// check the plan by simulation, and write a DynamoGraphDeployment YAML.
+    Plan(Box<plan_cmd::PlanArgs>),
 }
 
 /// Runs a parsed command line; returns the process exit code (0 or 1), or an error (exit 2).
@@ -51,5 +61,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Profile(a) => profile_cmd::run(a),
         Command::Bench(a) => bench_cmd::run(a),
         Command::Verify(a) => verify_cmd::run(a),
+        Command::Sweep(a) => sweep_cmd::run(*a),
+        Command::Merge(a) => merge_cmd::run(a),
+        Command::Plan(a) => plan_cmd::run(*a),
     }
 }

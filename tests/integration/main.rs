@@ -13,3 +13,6 @@ mod simulate_cli;
 mod workload_trace;
 mod calibrate_readers;
 mod verify_cli;
+mod calibrate_cli;
+mod sweep;
+mod plan;
