@@ -85,8 +85,9 @@ pub struct FitRooflineArgs {
     /// Silicon: model card for every row (default: each row's model_path).
     #[arg(long)]
     pub model: Option<String>,
-    /// Silicon: KV-cache dtype of the measured engines.
-    #[arg(long, default_value = "bf16")]
+    /// Silicon: KV-cache dtype of the measured engines: bf16, fp8, or `auto` (FP8 for FP8 rows
+    /// on TRT-LLM, else BF16).
+    #[arg(long, default_value = "auto")]
     pub kv_dtype: String,
     /// Silicon: fraction of each GPU/backend group's rows fitted (the rest held out).
     #[arg(long, default_value_t = 0.5)]
@@ -101,9 +102,9 @@ pub struct FitRooflineArgs {
     /// the closed loop as real benchmarks do; 0 = fixed OSL).
     #[arg(long, default_value_t = 0.5)]
     pub osl_jitter: f64,
-    /// Silicon: simulator scheduler (default: by backend — prefill-first for sglang, vllm otherwise).
-    #[arg(long, value_enum)]
-    pub scheduler: Option<crate::sim::deployment::SchedulerKind>,
+    /// Silicon: simulator scheduler.
+    #[arg(long, value_enum, default_value_t = crate::sim::deployment::SchedulerKind::Vllm)]
+    pub scheduler: crate::sim::deployment::SchedulerKind,
     /// Silicon: leave the first wave (all requests sent at time 0) out of the simulated means, as
     /// warm-up (default: included, as AIPerf-style benchmarks report).
     #[arg(long)]
@@ -530,7 +531,8 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
     let sim = SiliconSimOptions {
         requests_per_concurrency: a.requests_per_concurrency,
         max_requests: a.max_requests,
-        kv: dtype_flag("--kv-dtype", &a.kv_dtype)?,
+        kv: if a.kv_dtype == "auto" { Dtype::Bf16 } else { dtype_flag("--kv-dtype", &a.kv_dtype)? },
+        kv_auto: a.kv_dtype == "auto",
         exclude_first_wave: a.exclude_first_wave,
         osl_jitter: a.osl_jitter,
         scheduler: a.scheduler,

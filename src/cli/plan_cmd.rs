@@ -21,8 +21,10 @@ pub const DEFAULT_PLAN_PROFILE: &str = "qwen3-32b/h200/trtllm-aic";
 
 /// `slasim plan`
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  slasim plan --sinusoid 5:45:1800 --out-yaml dgd.yaml --json plan.json\n  \
-slasim plan --profile llama-3.1-8b-fp8/h200/vllm --isl 3000 --osl 150 --rps 45 --ttft 200 --itl 20 --interp planner")]
+#[command(
+    after_help = "Examples:\n  slasim plan --sinusoid 5:45:1800 --out-yaml dgd.yaml --json plan.json\n  \
+slasim plan --profile llama-3.1-8b-fp8/h200/vllm --isl 3000 --osl 150 --rps 45 --ttft 200 --itl 20 --interp planner"
+)]
 pub struct PlanArgs {
     /// Profile: a shipped name or a path (default qwen3-32b/h200/trtllm-aic).
     #[arg(long, help_heading = "Deployment")]
@@ -108,7 +110,10 @@ fn positive_len(flag: &str, v: i64) -> Result<u32> {
     if (1..=10_000_000).contains(&v) {
         Ok(v as u32)
     } else {
-        Err(Error::usage(flag, format!("must be a token count between 1 and 10000000, got {v}")))
+        Err(Error::usage(
+            flag,
+            format!("must be a token count between 1 and 10000000, got {v}"),
+        ))
     }
 }
 
@@ -127,7 +132,10 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         }
         (Some(r), None) => {
             if !(r.is_finite() && r > 0.0 && r <= 1e6) {
-                return Err(Error::usage("--rps", format!("must be a rate in req/s in (0, 1e6], got {r}")));
+                return Err(Error::usage(
+                    "--rps",
+                    format!("must be a rate in req/s in (0, 1e6], got {r}"),
+                ));
             }
             (r, json!({"type": "rps", "rps": r}))
         }
@@ -150,11 +158,17 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         ));
     }
     if a.max_adjust > 1000 {
-        return Err(Error::usage("--max-adjust", format!("must be ≤ 1000, got {}", a.max_adjust)));
+        return Err(Error::usage(
+            "--max-adjust",
+            format!("must be ≤ 1000, got {}", a.max_adjust),
+        ));
     }
     let requests = match a.requests {
         Some(n) if !(1..=50_000_000).contains(&n) => {
-            return Err(Error::usage("--requests", format!("must be between 1 and 50000000, got {n}")))
+            return Err(Error::usage(
+                "--requests",
+                format!("must be between 1 and 50000000, got {n}"),
+            ))
         }
         Some(n) => Some(n as u64),
         None => None,
@@ -243,7 +257,10 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         println!("note: {n}");
     }
     if !p.checks.is_empty() {
-        println!("\nsimulation check (Poisson at {rate} req/s, {} requests per check):", p.checks[0].requests);
+        println!(
+            "\nsimulation check (Poisson at {rate} req/s, {} requests per check):",
+            p.checks[0].requests
+        );
         let mut rows = vec![vec![
             "plan".to_string(),
             "GPUs".into(),
@@ -304,7 +321,11 @@ pub fn run(a: PlanArgs) -> Result<i32> {
     })?;
     if let Some(path) = &a.out_yaml {
         write_atomic(path, yaml.as_bytes())?;
-        println!("wrote {} (ConfigMap planner-profile-data + DynamoGraphDeployment {}; read back OK)", path.display(), crate::plan::dgd::dns_name(&dgd_name));
+        println!(
+            "wrote {} (ConfigMap planner-profile-data + DynamoGraphDeployment {}; read back OK)",
+            path.display(),
+            crate::plan::dgd::dns_name(&dgd_name)
+        );
     }
     if let Some(path) = &a.json {
         let v = json!({
@@ -327,5 +348,9 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         });
         write_json(path, &v)?;
     }
-    Ok(if a.enforce_sla && p.meets_sla == Some(false) { 1 } else { 0 })
+    Ok(if a.enforce_sla && p.meets_sla == Some(false) {
+        1
+    } else {
+        0
+    })
 }

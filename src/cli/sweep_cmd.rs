@@ -396,6 +396,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     let bar = super::progress::bar(todo.len() as u64, "sweeping");
     let chunk = (rayon::current_num_threads() * 16).max(32);
     let mut last_write = Instant::now();
+    let mut sims: u64 = 0;
     for part in todo.chunks(chunk) {
         let out: Vec<ConfigResult> = part
             .par_iter()
@@ -406,6 +407,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
             })
             .collect();
         for r in out {
+            sims += u64::from(r.simulations);
             done.insert(r.config.index, r);
         }
         if last_write.elapsed().as_secs_f64() >= CHECKPOINT_EVERY_S {
@@ -414,7 +416,6 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         }
     }
     bar.finish_and_clear();
-    let sims: u64 = done.values().map(|r| u64::from(r.simulations)).sum();
     eprintln!(
         "evaluated {} configuration(s) ({} simulations) in {:.1} s on {} thread(s)",
         todo.len(),

@@ -186,7 +186,12 @@ mod tests {
         }
         // linear data: gradients exact, interpolant reproduces the plane
         for x in [[0.5, 0.5], [0.9, 0.8], [0.3, 0.3]] {
-            assert!((ct.eval(x) - lin(x)).abs() < 1e-6, "{x:?}: {} vs {}", ct.eval(x), lin(x));
+            assert!(
+                (ct.eval(x) - lin(x)).abs() < 1e-6,
+                "{x:?}: {} vs {}",
+                ct.eval(x),
+                lin(x)
+            );
         }
         assert!(ct.eval([5.0, 5.0]).is_nan());
     }

@@ -70,7 +70,11 @@ pub fn delaunay(points: &[[f64; 2]]) -> Result<Triangulation, Degenerate> {
     let i2 = (1..n)
         .find(|&i| i != i1 && orient(q[i0], q[i1], q[i]) != 0.0)
         .ok_or(Degenerate::Collinear)?;
-    let seed = if orient(q[i0], q[i1], q[i2]) > 0.0 { [i0, i1, i2] } else { [i0, i2, i1] };
+    let seed = if orient(q[i0], q[i1], q[i2]) > 0.0 {
+        [i0, i1, i2]
+    } else {
+        [i0, i2, i1]
+    };
     let mut tris: Vec<[usize; 3]> = vec![seed];
     for k in 0..3 {
         let (a, b) = (seed[k], seed[(k + 1) % 3]);
@@ -118,8 +122,11 @@ pub fn delaunay(points: &[[f64; 2]]) -> Result<Triangulation, Degenerate> {
             }
             alive[t] = false;
         }
-        let boundary: Vec<(usize, usize)> =
-            edges.iter().copied().filter(|&(u, v)| !edges.contains(&(v, u))).collect();
+        let boundary: Vec<(usize, usize)> = edges
+            .iter()
+            .copied()
+            .filter(|&(u, v)| !edges.contains(&(v, u)))
+            .collect();
         for (u, v) in boundary {
             let t = if u == INF {
                 [v, p, INF]

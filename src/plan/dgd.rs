@@ -271,18 +271,33 @@ pub fn validate(yaml: &str, expected: &[Value]) -> Result<()> {
     }
     for (b, e) in back.iter().zip(expected) {
         if !same(b, e) {
-            return Err(Error::data("(generated yaml)", "(round trip)", "reads back different from what was written"));
+            return Err(Error::data(
+                "(generated yaml)",
+                "(round trip)",
+                "reads back different from what was written",
+            ));
         }
     }
     let cm = &back[0]["data"];
     for (k, keys) in [
-        ("prefill_raw_data.json", &["prefill_isl", "prefill_ttft", "prefill_thpt_per_gpu"][..]),
+        (
+            "prefill_raw_data.json",
+            &["prefill_isl", "prefill_ttft", "prefill_thpt_per_gpu"][..],
+        ),
         (
             "decode_raw_data.json",
-            &["x_kv_usage", "y_context_length", "z_itl", "z_thpt_per_gpu", "max_kv_tokens"][..],
+            &[
+                "x_kv_usage",
+                "y_context_length",
+                "z_itl",
+                "z_thpt_per_gpu",
+                "max_kv_tokens",
+            ][..],
         ),
     ] {
-        let s = cm[k].as_str().ok_or_else(|| Error::data("(generated yaml)", k, "missing"))?;
+        let s = cm[k]
+            .as_str()
+            .ok_or_else(|| Error::data("(generated yaml)", k, "missing"))?;
         let v: Value = serde_json::from_str(s).map_err(|e| Error::data("(generated yaml)", k, e.to_string()))?;
         for key in keys {
             if v.get(*key).is_none() {

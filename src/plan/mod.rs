@@ -141,7 +141,7 @@ pub struct DecodeSide {
 }
 
 fn replicas(demand: f64, thpt_per_gpu: f64, tp: u32) -> u32 {
-    if !(thpt_per_gpu > 0.0) {
+    if thpt_per_gpu.is_nan() || thpt_per_gpu <= 0.0 {
         return 1;
     }
     let r = (demand / thpt_per_gpu / tp as f64).ceil();
@@ -396,7 +396,12 @@ pub struct Plan {
 
 /// Runs the arithmetic, then (when `settings` is given) the simulation check and bounded
 /// adjustment.
-pub fn plan(profile: &Profile, inp: &PlanInputs, settings: Option<&CheckSettings>, opts: &DeploymentOptions) -> Result<Plan> {
+pub fn plan(
+    profile: &Profile,
+    inp: &PlanInputs,
+    settings: Option<&CheckSettings>,
+    opts: &DeploymentOptions,
+) -> Result<Plan> {
     let base = deployment(profile, opts, 1, 1)?;
     let pe = profile.prefill_engine(Some(base.prefill.tp), "--prefill-tp")?;
     let de = profile.decode_engine(Some(base.decode.tp), "--decode-tp")?;

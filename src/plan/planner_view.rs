@@ -137,7 +137,9 @@ impl PlannerDecode {
                 "nearest point everywhere: the triangulation was numerically inconsistent".to_string(),
             ),
         };
-        let cts = tri.as_ref().map(|t| (CloughTocher::new(t, &itl), CloughTocher::new(t, &thpt)));
+        let cts = tri
+            .as_ref()
+            .map(|t| (CloughTocher::new(t, &itl), CloughTocher::new(t, &thpt)));
         let mut gi = vec![vec![0.0; RESOLUTION]; RESOLUTION];
         let mut gt = vec![vec![0.0; RESOLUTION]; RESOLUTION];
         for (r, &y) in yi.iter().enumerate() {
@@ -171,7 +173,7 @@ impl PlannerDecode {
     /// Grid row nearest to `context` tokens (round half to even, clamped).
     pub fn row(&self, context: f64) -> usize {
         let step = self.yi[1] - self.yi[0];
-        if !(step > 0.0) {
+        if step.is_nan() || step <= 0.0 {
             return 0;
         }
         let r = ((context - self.yi[0]) / step).round_ties_even();
@@ -203,15 +205,23 @@ mod tests {
     /// (`SLASIM_DUMP_GRID=DIR cargo test --release --lib dump_planner_grids`).
     #[test]
     fn dump_planner_grids() {
-        let Ok(dir) = std::env::var("SLASIM_DUMP_GRID") else { return };
+        let Ok(dir) = std::env::var("SLASIM_DUMP_GRID") else {
+            return;
+        };
         for name in crate::profile::shipped::names() {
             let p = crate::profile::shipped::by_name(name).unwrap().unwrap();
             for e in p.engines.iter().filter(|e| e.decode.is_some()) {
                 let s = e.decode.as_ref().unwrap();
                 let g = PlannerDecode::new(s);
-                let pts: Vec<_> = s.points().iter().map(|q| [q.kv_usage, q.context, q.itl_ms, q.thpt_per_gpu]).collect();
+                let pts: Vec<_> = s
+                    .points()
+                    .iter()
+                    .map(|q| [q.kv_usage, q.context, q.itl_ms, q.thpt_per_gpu])
+                    .collect();
                 let xy: Vec<[f64; 2]> = pts.iter().map(|q| [q[0], q[1]]).collect();
-                let tris = crate::plan::delaunay::delaunay(&xy).map(|t| t.triangles).unwrap_or_default();
+                let tris = crate::plan::delaunay::delaunay(&xy)
+                    .map(|t| t.triangles)
+                    .unwrap_or_default();
                 let v = serde_json::json!({"points": pts, "itl": g.itl_ms, "thpt": g.thpt_per_gpu, "method": g.method, "tris": tris});
                 let f = format!("{dir}/{}-tp{}.json", name.replace('/', "_"), e.tp);
                 std::fs::write(f, v.to_string()).unwrap();

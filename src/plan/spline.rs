@@ -22,10 +22,21 @@ impl CubicSpline {
     pub fn new(what: &str, x: &[f64], y: &[f64]) -> Result<Self> {
         let n = x.len();
         if n == 0 || n != y.len() {
-            return Err(Error::data(what, "(spline)", format!("needs ≥ 1 point and equal lengths, got {} and {}", n, y.len())));
+            return Err(Error::data(
+                what,
+                "(spline)",
+                format!("needs ≥ 1 point and equal lengths, got {} and {}", n, y.len()),
+            ));
         }
-        if x.windows(2).any(|w| !(w[1] > w[0])) || x.iter().chain(y).any(|v| !v.is_finite()) {
-            return Err(Error::data(what, "(spline)", "x must be finite and strictly increasing, y finite"));
+        if x.windows(2)
+            .any(|w| w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater))
+            || x.iter().chain(y).any(|v| !v.is_finite())
+        {
+            return Err(Error::data(
+                what,
+                "(spline)",
+                "x must be finite and strictly increasing, y finite",
+            ));
         }
         let m = match n {
             1 | 2 => vec![0.0; n],
@@ -36,9 +47,14 @@ impl CubicSpline {
                 let c = 2.0 * (d2 - d1) / (x[2] - x[0]);
                 vec![c; 3]
             }
-            _ => not_a_knot_second_derivatives(x, y).ok_or_else(|| Error::data(what, "(spline)", "singular spline system"))?,
+            _ => not_a_knot_second_derivatives(x, y)
+                .ok_or_else(|| Error::data(what, "(spline)", "singular spline system"))?,
         };
-        Ok(CubicSpline { x: x.to_vec(), y: y.to_vec(), m })
+        Ok(CubicSpline {
+            x: x.to_vec(),
+            y: y.to_vec(),
+            m,
+        })
     }
 
     /// The spline's value at `t` (extrapolates the end pieces outside the knots; callers clamp).
@@ -98,8 +114,9 @@ pub(crate) fn solve_dense(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
         for r in col + 1..n {
             let f = a[r][col] / a[col][col];
             if f != 0.0 {
-                for c in col..=n {
-                    a[r][c] -= f * a[col][c];
+                let (top, bottom) = a.split_at_mut(r);
+                for (x, p) in bottom[0][col..=n].iter_mut().zip(&top[col][col..=n]) {
+                    *x -= f * p;
                 }
             }
         }

@@ -146,15 +146,23 @@ fn draw_fig<DB: DrawingBackend>(
         .label("Pareto front")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2)));
     chart.draw_series(front.iter().map(|p| Circle::new((p.x, p.y), 5, blue.filled())))?;
-    if front.len() <= MAX_LABELS {
+    // One label per distinct point (configurations that tie share a point; the best-ranked
+    // one names it), when there are few enough to read.
+    let mut distinct: Vec<&Pt> = Vec::new();
+    for p in front {
+        if !distinct.iter().any(|q| q.x == p.x && q.y == p.y) {
+            distinct.push(p);
+        }
+    }
+    if distinct.len() <= MAX_LABELS {
         let style = (FONT, 12)
             .into_font()
             .color(&BLACK.mix(0.75))
             .pos(Pos::new(HPos::Left, VPos::Bottom));
         chart.draw_series(
-            front
+            distinct
                 .iter()
-                .filter(|p| chosen.is_none_or(|c| c.id != p.id))
+                .filter(|p| chosen.is_none_or(|c| c.x != p.x || c.y != p.y))
                 .map(|p| Text::new(format!(" {}", p.id), (p.x, p.y), style.clone())),
         )?;
     }

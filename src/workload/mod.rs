@@ -32,6 +32,9 @@ use lengths::Sampler;
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
+/// Most requests one simulation may issue (10⁹: several minutes at the simulator's speed).
+pub const MAX_REQUESTS: u64 = 1_000_000_000;
+
 /// How load is offered.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadSpec {
@@ -131,6 +134,14 @@ impl WorkloadSpec {
         }
         if self.requests == Some(0) {
             return Err(Error::usage("--requests", "expected at least 1 request, got 0"));
+        }
+        if let Some(n) = self.requests {
+            if n > MAX_REQUESTS {
+                return Err(Error::usage(
+                    "--requests",
+                    format!("{n} requests is more than the {MAX_REQUESTS} one simulation may issue"),
+                ));
+            }
         }
         if let Some(d) = self.duration_s {
             if !(d.is_finite() && d > 0.0) {

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod analytic;
 mod metrics_output;
 mod profile_plot;
 mod profile_query;

@@ -32,7 +32,10 @@ fn qwen_sinusoid_peak_plan_meets_sla_and_yaml_parses_back() {
     assert_eq!(v["target_rps"], 45.0);
     let fin = &v["final"];
     assert_eq!(fin["meets_sla"], true, "{v:#}");
-    let (pw, dw) = (fin["prefill"]["workers"].as_u64().unwrap(), fin["decode"]["workers"].as_u64().unwrap());
+    let (pw, dw) = (
+        fin["prefill"]["workers"].as_u64().unwrap(),
+        fin["decode"]["workers"].as_u64().unwrap(),
+    );
     let checks = v["checks"].as_array().unwrap();
     let last = checks.last().unwrap();
     assert!(last["sla_hit_rate"].as_f64().unwrap() >= 0.9);
@@ -105,7 +108,14 @@ fn qwen_sinusoid_peak_plan_meets_sla_and_yaml_parses_back() {
 fn planner_numbers(args: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("plan.json");
-    let mut a = vec!["plan", "--interp", "planner", "--no-check", "--json", j.to_str().unwrap()];
+    let mut a = vec![
+        "plan",
+        "--interp",
+        "planner",
+        "--no-check",
+        "--json",
+        j.to_str().unwrap(),
+    ];
     a.extend_from_slice(args);
     ok(&a);
     read_json(&j)
@@ -133,7 +143,7 @@ fn planner_view_llama_8b_matches_expected_numbers() {
     assert!((ttft - 60.5).abs() / 60.5 < 0.005, "TTFT(3000) = {ttft}");
     assert_eq!(ar["prefill"]["replicas"], 3);
     assert_eq!(ar["decode"]["replicas"], 2);
-    assert_eq!(ar["decode"]["grid"].as_str().unwrap().starts_with("Clough-Tocher"), true);
+    assert!(ar["decode"]["grid"].as_str().unwrap().starts_with("Clough-Tocher"));
     // looser ITL: the grid's best throughput covers the load with one decode engine
     let v = planner_numbers(&[
         "--profile",
@@ -173,13 +183,19 @@ fn plan_bad_inputs_exit_2() {
         (vec!["plan", "--sinusoid", "5:45"], "--sinusoid"),
         (vec!["plan", "--rps", "10", "--isl", "0"], "--isl"),
         (vec!["plan", "--rps", "10", "--osl", "-3"], "--osl"),
-        (vec!["plan", "--rps", "10", "--ttft", "-1"], "--ttft"),
+        (vec!["plan", "--rps", "10", "--ttft=-1"], "--ttft"),
         (vec!["plan", "--rps", "10", "--min-hit-rate", "1.5"], "--min-hit-rate"),
         (vec!["plan", "--rps", "10", "--requests", "0"], "--requests"),
         (vec!["plan", "--rps", "10", "--profile", "no/such/profile"], "--profile"),
         (vec!["plan", "--rps", "10", "--decode-tp", "3"], "--decode-tp"),
-        (vec!["plan", "--rps", "10", "--profile", "llama-3.3-70b-fp8/h100/vllm"], "TP"),
-        (vec!["plan", "--rps", "10", "--calibration", "/no/such/file.json"], "file.json"),
+        (
+            vec!["plan", "--rps", "10", "--profile", "llama-3.3-70b-fp8/h100/vllm"],
+            "TP",
+        ),
+        (
+            vec!["plan", "--rps", "10", "--calibration", "/no/such/file.json"],
+            "file.json",
+        ),
     ] {
         let err = bad_input(&args);
         assert!(err.contains(needle), "{args:?}: {err}");

@@ -140,9 +140,36 @@ fn sharded_runs_merge_to_the_unsharded_bytes_and_resume() {
     assert!(err.contains("evaluated 0 configuration(s)"), "{err}");
     assert_eq!(before, std::fs::read(&shards[1]).unwrap());
 
+    // resume after an interruption: a checkpoint holding only some results is completed
+    let mut part: Value = serde_json::from_slice(&before).unwrap();
+    part["complete"] = Value::Bool(false);
+    part["results"].as_array_mut().unwrap().truncate(1);
+    std::fs::write(&shards[1], serde_json::to_vec_pretty(&part).unwrap()).unwrap();
+    let mut a = args(&space);
+    a.extend_from_slice(&["--shard", "1/4", "--json", &shards[1], "--resume"]);
+    let o = run(&a);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("resuming: 1 of 3"), "{err}");
+    assert!(err.contains("evaluated 2 configuration(s)"), "{err}");
+    assert_eq!(before, std::fs::read(&shards[1]).unwrap());
+    // merging an incomplete shard is refused
+    std::fs::write(&shards[1], serde_json::to_vec_pretty(&part).unwrap()).unwrap();
+    let e = bad_input(&["merge", &shards[0], &shards[1], &shards[2], &shards[3]]);
+    assert!(e.contains("not finished"), "{e}");
+    std::fs::write(&shards[1], &before).unwrap();
+
     // resume against a different sweep is refused
     let mut a = args(&space);
-    a.extend_from_slice(&["--shard", "1/4", "--json", &shards[1], "--resume", "--sla-quantile", "0.8"]);
+    a.extend_from_slice(&[
+        "--shard",
+        "1/4",
+        "--json",
+        &shards[1],
+        "--resume",
+        "--sla-quantile",
+        "0.8",
+    ]);
     let e = bad_input(&a);
     assert!(e.contains("different sweep"), "{e}");
 
