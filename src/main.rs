@@ -11,7 +11,11 @@ fn main() {
                 || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             {
                 let _ = e.print();
-                std::process::exit(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+                std::process::exit(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                });
             }
             // One line: clap's message without the usage block.
             let text = e.render().to_string();
@@ -22,7 +26,10 @@ fn main() {
                 .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
                 .collect();
             let msg = msg.join(" ");
-            eprintln!("slasim: error: {}", msg.trim_start_matches("error: ").replace("  ", " ").trim());
+            eprintln!(
+                "slasim: error: {}",
+                msg.trim_start_matches("error: ").replace("  ", " ").trim()
+            );
             std::process::exit(2);
         }
     };

@@ -159,7 +159,10 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
             let (e, exact) = f.pick(&gpu.name, a.backend.as_deref(), &file)?;
             let note = format!("{file}: entry {}/{}", e.gpu, e.backend);
             if !exact {
-                eprintln!("note: {file} has no entry for {}; using {}/{}", gpu.name, e.gpu, e.backend);
+                eprintln!(
+                    "note: {file} has no entry for {}; using {}/{}",
+                    gpu.name, e.gpu, e.backend
+                );
             }
             (e.efficiency, note)
         }
@@ -292,7 +295,10 @@ fn fmt_pct(v: Option<f64>) -> String {
 
 fn search_options(a: &FitRooflineArgs, starts: usize, iters: u64, polish: usize) -> Result<SearchOptions> {
     if !(a.prior_weight >= 0.0 && a.prior_weight.is_finite()) {
-        return Err(Error::usage("--prior-weight", format!("must be ≥ 0, got {}", a.prior_weight)));
+        return Err(Error::usage(
+            "--prior-weight",
+            format!("must be ≥ 0, got {}", a.prior_weight),
+        ));
     }
     let o = SearchOptions {
         starts: a.starts.unwrap_or(starts),
@@ -302,7 +308,10 @@ fn search_options(a: &FitRooflineArgs, starts: usize, iters: u64, polish: usize)
         free: Vec::new(),
     };
     if o.max_iters == 0 || o.max_iters > 1_000_000 || o.starts > 256 {
-        return Err(Error::usage("--iters", "iterations must be in 1..=1000000 and starts ≤ 256"));
+        return Err(Error::usage(
+            "--iters",
+            "iterations must be in 1..=1000000 and starts ≤ 256",
+        ));
     }
     Ok(o)
 }
@@ -341,7 +350,10 @@ pub fn run_fit(a: FitRooflineArgs) -> Result<i32> {
         v
     };
     let measured = expand(&a.measured);
-    let holdout: Vec<String> = expand(&a.holdout).into_iter().filter(|n| !measured.contains(n)).collect();
+    let holdout: Vec<String> = expand(&a.holdout)
+        .into_iter()
+        .filter(|n| !measured.contains(n))
+        .collect();
     let mut engines: Vec<(MeasuredEngine, bool)> = Vec::new();
     for n in &measured {
         for e in measured_engines(n, &catalog)? {
@@ -355,7 +367,10 @@ pub fn run_fit(a: FitRooflineArgs) -> Result<i32> {
         }
     }
     if !a.tp.is_empty() && !engines.iter().any(|(_, h)| !h) {
-        return Err(Error::usage("--tp", "no engine of the --measured profiles has these TPs"));
+        return Err(Error::usage(
+            "--tp",
+            "no engine of the --measured profiles has these TPs",
+        ));
     }
     let so = search_options(&a, 8, 4000, 2)?;
     let mut groups: BTreeMap<(String, String), Vec<&MeasuredEngine>> = BTreeMap::new();
@@ -531,14 +546,21 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
     let sim = SiliconSimOptions {
         requests_per_concurrency: a.requests_per_concurrency,
         max_requests: a.max_requests,
-        kv: if a.kv_dtype == "auto" { Dtype::Bf16 } else { dtype_flag("--kv-dtype", &a.kv_dtype)? },
+        kv: if a.kv_dtype == "auto" {
+            Dtype::Bf16
+        } else {
+            dtype_flag("--kv-dtype", &a.kv_dtype)?
+        },
         kv_auto: a.kv_dtype == "auto",
         exclude_first_wave: a.exclude_first_wave,
         osl_jitter: a.osl_jitter,
         scheduler: a.scheduler,
     };
     if !(0.0..0.95).contains(&sim.osl_jitter) {
-        return Err(Error::usage("--osl-jitter", format!("must be in [0, 0.95), got {}", sim.osl_jitter)));
+        return Err(Error::usage(
+            "--osl-jitter",
+            format!("must be in [0, 0.95), got {}", sim.osl_jitter),
+        ));
     }
     let so = search_options(a, 0, 120, 1)?;
     let mut all: Vec<(String, PreparedRow)> = Vec::new();
@@ -553,7 +575,10 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
     }
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, (_, p)) in all.iter().enumerate() {
-        groups.entry((p.row.gpu.clone(), p.row.backend.clone())).or_default().push(i);
+        groups
+            .entry((p.row.gpu.clone(), p.row.backend.clone()))
+            .or_default()
+            .push(i);
     }
     let mut reports = Vec::new();
     for ((gpu, backend), idx) in &groups {
@@ -627,7 +652,10 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
         write_json(out, &file)?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"groups": reports})).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"groups": reports})).unwrap_or_default()
+        );
     } else {
         let mut rows = vec![vec![
             "GPU/backend".to_string(),
@@ -641,10 +669,22 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
             rows.push(vec![
                 format!("{}/{}", g.gpu, g.backend),
                 format!("{}/{}", g.train_fitted.rows, g.test_fitted.rows),
-                format!("{:.1} / {:.1}", g.train_uncalibrated.ttft_mape_pct, g.test_uncalibrated.ttft_mape_pct),
-                format!("{:.1} / {:.1}", g.train_uncalibrated.tpot_mape_pct, g.test_uncalibrated.tpot_mape_pct),
-                format!("{:.1} / {:.1}", g.train_fitted.ttft_mape_pct, g.test_fitted.ttft_mape_pct),
-                format!("{:.1} / {:.1}", g.train_fitted.tpot_mape_pct, g.test_fitted.tpot_mape_pct),
+                format!(
+                    "{:.1} / {:.1}",
+                    g.train_uncalibrated.ttft_mape_pct, g.test_uncalibrated.ttft_mape_pct
+                ),
+                format!(
+                    "{:.1} / {:.1}",
+                    g.train_uncalibrated.tpot_mape_pct, g.test_uncalibrated.tpot_mape_pct
+                ),
+                format!(
+                    "{:.1} / {:.1}",
+                    g.train_fitted.ttft_mape_pct, g.test_fitted.ttft_mape_pct
+                ),
+                format!(
+                    "{:.1} / {:.1}",
+                    g.train_fitted.tpot_mape_pct, g.test_fitted.tpot_mape_pct
+                ),
             ]);
         }
         print!("{}", text_table(&rows));

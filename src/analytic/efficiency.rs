@@ -250,7 +250,8 @@ impl EfficiencyFile {
             return Err(Error::data(&file, "entries", "is empty; expected at least one entry"));
         }
         for e in &f.entries {
-            e.efficiency.validate(&format!("{file} (entry {}/{})", e.gpu, e.backend))?;
+            e.efficiency
+                .validate(&format!("{file} (entry {}/{})", e.gpu, e.backend))?;
         }
         Ok(f)
     }

@@ -63,7 +63,10 @@ pub fn measured_engines(name: &str, catalog: &GpuCatalog) -> Result<Vec<Measured
     let manifest = shipped::manifest(name).ok_or_else(|| {
         Error::usage(
             "--measured",
-            format!("`{name}` is not a shipped profile; known: {}", shipped::names().join(", ")),
+            format!(
+                "`{name}` is not a shipped profile; known: {}",
+                shipped::names().join(", ")
+            ),
         )
     })??;
     let file = format!("profiles/{name}/manifest.toml");
@@ -141,7 +144,11 @@ fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
 pub fn engine_error(e: &MeasuredEngine, eff: &Efficiency) -> EngineError {
     let r = e.roofline.with_eff(*eff);
     let t: Vec<(f64, f64)> = e.ttft.iter().map(|&(s, m)| (r.ttft_ms(s), m)).collect();
-    let d: Vec<(f64, f64)> = e.itl.iter().map(|&(b, c, y, m)| (r.profiler_decode_ms(b, c, y), m)).collect();
+    let d: Vec<(f64, f64)> = e
+        .itl
+        .iter()
+        .map(|&(b, c, y, m)| (r.profiler_decode_ms(b, c, y), m))
+        .collect();
     EngineError {
         ttft_mape_pct: mean(t.iter().map(|(p, m)| ((p - m) / m).abs() * 100.0)),
         itl_mape_pct: mean(d.iter().map(|(p, m)| ((p - m) / m).abs() * 100.0)),

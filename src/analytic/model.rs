@@ -33,6 +33,11 @@ use crate::error::{read_file, Error, Result};
 use serde_json::Value;
 use std::path::Path;
 
+/// Largest value accepted for any size in a card (layers, hidden size, heads, vocabulary,
+/// experts…): 2^24, far above every published model (vocabularies reach ~262k, intermediate
+/// sizes ~100k), so absurd cards are refused and parameter counts cannot overflow.
+pub const MAX_DIM: u64 = 1 << 24;
+
 /// Numeric data types of weights and KV cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -136,7 +141,12 @@ macro_rules! card {
     ($id:literal) => {
         ShippedCard {
             id: $id,
-            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/models/", $id, "/config.json")),
+            bytes: include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/profiles/models/",
+                $id,
+                "/config.json"
+            )),
         }
     };
 }
@@ -171,7 +181,11 @@ impl ModelSpec {
             return ModelSpec::from_json_bytes(c.id, &format!("profiles/models/{}/config.json", c.id), c.bytes);
         }
         let p = Path::new(spec);
-        let file = if p.is_dir() { p.join("config.json") } else { p.to_path_buf() };
+        let file = if p.is_dir() {
+            p.join("config.json")
+        } else {
+            p.to_path_buf()
+        };
         if file.is_file() {
             let bytes = read_file(&file)?;
             let shown = file.display().to_string();
@@ -192,7 +206,11 @@ impl ModelSpec {
         let v: Value = serde_json::from_slice(bytes)
             .map_err(|e| Error::data(file, "(json)", format!("is not valid JSON: {e}")))?;
         if !v.is_object() {
-            return Err(Error::data(file, "(json)", "expected a JSON object (a Hugging Face config.json)"));
+            return Err(Error::data(
+                file,
+                "(json)",
+                "expected a JSON object (a Hugging Face config.json)",
+            ));
         }
         // Multimodal / nested configs keep the language model under `text_config`.
         let v = match v.get("text_config") {
@@ -206,9 +224,10 @@ impl ModelSpec {
                     key,
                     "missing; a model card needs it (see Hugging Face config.json)",
                 )),
-                Some(x) => x.as_u64().filter(|n| *n > 0).ok_or_else(|| {
-                    Error::data(file, key, format!("is {x}; expected a positive integer"))
-                }),
+                Some(x) => x
+                    .as_u64()
+                    .filter(|n| (1..=MAX_DIM).contains(n))
+                    .ok_or_else(|| Error::data(file, key, format!("is {x}; expected an integer in 1..={MAX_DIM}"))),
             }
         };
         let opt = |key: &str| -> Result<Option<u64>> {
@@ -216,9 +235,9 @@ impl ModelSpec {
                 None | Some(Value::Null) => Ok(None),
                 Some(x) => x
                     .as_u64()
-                    .filter(|n| *n > 0)
+                    .filter(|n| (1..=MAX_DIM).contains(n))
                     .map(Some)
-                    .ok_or_else(|| Error::data(file, key, format!("is {x}; expected a positive integer"))),
+                    .ok_or_else(|| Error::data(file, key, format!("is {x}; expected an integer in 1..={MAX_DIM}"))),
             }
         };
         let boolean = |key: &str| -> Result<Option<bool>> {
@@ -286,8 +305,9 @@ impl ModelSpec {
                     Some(Value::Array(a)) => a
                         .iter()
                         .map(|x| {
-                            x.as_u64()
-                                .ok_or_else(|| Error::data(file, "mlp_only_layers", "expected an array of layer indices"))
+                            x.as_u64().ok_or_else(|| {
+                                Error::data(file, "mlp_only_layers", "expected an array of layer indices")
+                            })
                         })
                         .collect::<Result<_>>()?,
                     Some(x) => {
@@ -313,6 +333,25 @@ impl ModelSpec {
             }
         };
         let max_position_embeddings = opt("max_position_embeddings")?;
+        // Sizes are checked in floating point before any integer product is formed, so the
+        // u64 parameter counts below cannot overflow (every term is at most the total).
+        let (hf, lf) = (hidden as f64, layers as f64);
+        let attn_f = hf * (heads + 2 * kv_heads) as f64 * head_dim as f64 + (heads * head_dim) as f64 * hf;
+        let mlp_f = match &moe {
+            None => 3.0 * hf * intermediate as f64,
+            Some(m) => {
+                3.0 * hf * (m.num_experts as f64 * m.expert_intermediate as f64 + m.shared_intermediate as f64)
+                    + 3.0 * hf * intermediate as f64
+            }
+        };
+        let total_f = 2.0 * vocab as f64 * hf + lf * (attn_f + mlp_f + 4.0 * hf);
+        if total_f > 1e15 {
+            return Err(Error::data(
+                file,
+                "(architecture)",
+                format!("describes {total_f:.3e} parameters; expected at most 1e15"),
+            ));
+        }
         Ok(ModelSpec {
             name: name.to_string(),
             model_type,

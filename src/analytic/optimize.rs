@@ -92,7 +92,11 @@ impl<F: Fn(&Efficiency) -> f64 + Sync> CostFunction for CostRef<'_, '_, F> {
             .sum::<f64>()
             * c.prior_weight;
         let v = (c.data)(&e);
-        Ok(if v.is_finite() { v + prior + 10.0 * penalty } else { 1e6 + penalty })
+        Ok(if v.is_finite() {
+            v + prior + 10.0 * penalty
+        } else {
+            1e6 + penalty
+        })
     }
 }
 
@@ -118,7 +122,10 @@ fn run<F: Fn(&Efficiency) -> f64 + Sync>(cost: &Cost<F>, start: Vec<f64>, max_it
         Ok(s) => s,
         Err(_) => return (start, f64::INFINITY),
     };
-    match Executor::new(CostRef(cost), solver).configure(|s| s.max_iters(max_iters)).run() {
+    match Executor::new(CostRef(cost), solver)
+        .configure(|s| s.max_iters(max_iters))
+        .run()
+    {
         Ok(res) => {
             let st = res.state();
             match &st.best_param {
@@ -143,7 +150,11 @@ pub fn search<F: Fn(&Efficiency) -> f64 + Sync>(data: &F, initial: Efficiency, o
         evals: AtomicU64::new(0),
     };
     let primes = [2usize, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41];
-    let u0: Vec<f64> = cost.free.iter().map(|&k| PARAMS[k].to_unit(PARAMS[k].get(&initial))).collect();
+    let u0: Vec<f64> = cost
+        .free
+        .iter()
+        .map(|&k| PARAMS[k].to_unit(PARAMS[k].get(&initial)))
+        .collect();
     let objective_before = data(&initial);
     if u0.is_empty() {
         return SearchResult {

@@ -119,18 +119,26 @@ pub fn read_csv(path: &Path, model_override: Option<&str>) -> Result<(Vec<Silico
         let rec = rec.map_err(|e| Error::data(&file, format!("line {line}"), format!("is not valid CSV: {e}")))?;
         let get = |c: usize| rec.get(c).unwrap_or("").trim();
         let int = |c: usize, name: &str| -> Result<u32> {
-            get(c)
-                .parse::<u32>()
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| Error::data(&file, format!("{name} (line {line})"), format!("is `{}`; expected a positive integer", get(c))))
+            get(c).parse::<u32>().ok().filter(|v| *v > 0).ok_or_else(|| {
+                Error::data(
+                    &file,
+                    format!("{name} (line {line})"),
+                    format!("is `{}`; expected a positive integer", get(c)),
+                )
+            })
         };
         let num = |c: usize, name: &str| -> Result<f64> {
             get(c)
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && *v > 0.0)
-                .ok_or_else(|| Error::data(&file, format!("{name} (line {line})"), format!("is `{}`; expected a positive number", get(c))))
+                .ok_or_else(|| {
+                    Error::data(
+                        &file,
+                        format!("{name} (line {line})"),
+                        format!("is `{}`; expected a positive number", get(c)),
+                    )
+                })
         };
         if let Some(m) = c_mode {
             if !get(m).is_empty() && get(m) != "agg" {
@@ -149,10 +157,15 @@ pub fn read_csv(path: &Path, model_override: Option<&str>) -> Result<(Vec<Silico
             .flatten()
             .any(|&c| get(c).to_ascii_lowercase().contains("fp8"));
         rows.push(SiliconRow {
-            id: c_id.map(|c| get(c).to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| format!("{file}:{line}")),
+            id: c_id
+                .map(|c| get(c).to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| format!("{file}:{line}")),
             backend: get(c_backend).to_string(),
             gpu: get(c_system).to_string(),
-            model: model_override.map(str::to_string).unwrap_or_else(|| get(c_model).to_string()),
+            model: model_override
+                .map(str::to_string)
+                .unwrap_or_else(|| get(c_model).to_string()),
             weights: if fp8 { Dtype::Fp8 } else { Dtype::Bf16 },
             isl: int(c_isl, "isl")?,
             osl: int(c_osl, "osl")?,
@@ -239,14 +252,24 @@ pub fn prepare(rows: Vec<SiliconRow>, catalog: &GpuCatalog, o: &SiliconSimOption
             let m = ModelSpec::resolve(&row.model).map_err(|e| {
                 Error::usage(
                     "--silicon",
-                    format!("row {}: model `{}`: {e} (use --model to name a card)", row.id, row.model),
+                    format!(
+                        "row {}: model `{}`: {e} (use --model to name a card)",
+                        row.id, row.model
+                    ),
                 )
             })?;
             cards.insert(row.model.clone(), m);
         }
         let gpu = catalog.get(&row.gpu)?.clone();
         let kv = if o.kv_auto { auto_kv_dtype(&row) } else { o.kv };
-        let roofline = Roofline::new(cards[&row.model].clone(), gpu, row.tp, row.weights, kv, Efficiency::default())?;
+        let roofline = Roofline::new(
+            cards[&row.model].clone(),
+            gpu,
+            row.tp,
+            row.weights,
+            kv,
+            Efficiency::default(),
+        )?;
         out.push(PreparedRow { row, roofline });
     }
     Ok(out)
@@ -280,7 +303,9 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
         ..DeploymentOptions::default()
     };
     let deployment = opts.build(&profile)?;
-    let n = ((o.requests_per_concurrency * c as f64).round() as u64).max(c as u64).min(o.max_requests.max(c as u64));
+    let n = ((o.requests_per_concurrency * c as f64).round() as u64)
+        .max(c as u64)
+        .min(o.max_requests.max(c as u64));
     let workload = WorkloadSpec::new(
         LoadSpec::Concurrency(c),
         if o.osl_jitter > 0.0 && p.row.osl > 2 {
@@ -313,7 +338,11 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
         metrics: MetricsMode::ExactWithRecords,
     };
     let out = simulate(&spec)?;
-    let skip = if !o.exclude_first_wave || n <= c as u64 { 0 } else { c as u64 };
+    let skip = if !o.exclude_first_wave || n <= c as u64 {
+        0
+    } else {
+        c as u64
+    };
     let (mut t, mut i, mut k, mut ki) = (0.0, 0.0, 0usize, 0usize);
     for r in out.collector.records() {
         if r.id < skip {
@@ -327,7 +356,10 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
         }
     }
     if k == 0 || ki == 0 {
-        return Err(Error::usage("--silicon", format!("row {}: no request completed in the simulation", p.row.id)));
+        return Err(Error::usage(
+            "--silicon",
+            format!("row {}: no request completed in the simulation", p.row.id),
+        ));
     }
     Ok((t / k as f64, i / ki as f64))
 }

@@ -124,7 +124,11 @@ impl Roofline {
 
     /// GEMM efficiency at `tokens` rows for weights of dtype `w` (see the module docs).
     fn gemm_eff(&self, tokens: f64, w: Dtype) -> f64 {
-        let top = if w == Dtype::Fp8 && self.gpu.fp8_tflops.is_some() { self.eff.gemm_fp8 } else { self.eff.gemm };
+        let top = if w == Dtype::Fp8 && self.gpu.fp8_tflops.is_some() {
+            self.eff.gemm_fp8
+        } else {
+            self.eff.gemm
+        };
         top * tokens / (tokens + self.eff.gemm_half_tokens)
     }
 
@@ -148,7 +152,8 @@ impl Roofline {
                 let ie_t = m.expert_intermediate as f64 / t;
                 // Expert GEMM activations: each token's k expert inputs/outputs.
                 let moe_io = k * ((h + 2.0 * ie_t) + (ie_t + h));
-                let dense_io = (h + 2.0 * self.model.intermediate as f64 / t) + (self.model.intermediate as f64 / t + h);
+                let dense_io =
+                    (h + 2.0 * self.model.intermediate as f64 / t) + (self.model.intermediate as f64 / t + h);
                 (
                     self.attn_w + frac_moe * moe_touched + (1.0 - frac_moe) * self.mlp_w_dense,
                     self.attn_w + frac_moe * moe_active + (1.0 - frac_moe) * self.mlp_w_dense,
@@ -196,8 +201,8 @@ impl Roofline {
         let mut s = compute.max(memory);
         if self.tp > 1 {
             let t = self.tp as f64;
-            s += (t - 1.0) / t * ACT_BYTES * n * self.model.vocab as f64
-                / (self.gpu.link_bytes_per_s() * self.eff.comm);
+            s +=
+                (t - 1.0) / t * ACT_BYTES * n * self.model.vocab as f64 / (self.gpu.link_bytes_per_s() * self.eff.comm);
         }
         s
     }
@@ -211,7 +216,8 @@ impl Roofline {
         let (s, p) = (new, cached.max(0.0));
         let flops = 4.0 * self.hq_d * (s * p + s * (s + 1.0) / 2.0);
         let bytes = ACT_BYTES * s * (2.0 * self.hq_d + 2.0 * self.hk_d) + self.kv.bytes() * (p + s) * 2.0 * self.hk_d;
-        let attn = (flops / (self.gpu.bf16_flops() * self.eff.attn)).max(bytes / (self.gpu.hbm_bytes_per_s() * self.eff.mem));
+        let attn =
+            (flops / (self.gpu.bf16_flops() * self.eff.attn)).max(bytes / (self.gpu.hbm_bytes_per_s() * self.eff.mem));
         let per_layer =
             self.linear_s(s) + attn + self.elementwise_s(s) + self.allreduce_s(s) + self.eff.layer_us * 1e-6;
         (self.model.layers as f64 * per_layer + self.lm_head_s(1.0)) * 1e3 + self.eff.step_ms
@@ -231,8 +237,8 @@ impl Roofline {
         let c = context_tokens.max(batch);
         let flops = 4.0 * self.hq_d * c;
         let bytes = self.kv.bytes() * c * 2.0 * self.hk_d + ACT_BYTES * batch * (2.0 * self.hq_d + 2.0 * self.hk_d);
-        let attn =
-            (flops / (self.gpu.bf16_flops() * self.eff.attn)).max(bytes / (self.gpu.hbm_bytes_per_s() * self.eff.attn_mem));
+        let attn = (flops / (self.gpu.bf16_flops() * self.eff.attn))
+            .max(bytes / (self.gpu.hbm_bytes_per_s() * self.eff.attn_mem));
         let per_layer = self.linear_s(batch)
             + attn
             + self.elementwise_s(batch)
@@ -318,7 +324,9 @@ mod tests {
     fn kv_capacity_close_to_measured_vllm() {
         // Measured max_kv_tokens of the shipped vLLM profiles: 945029 (8B FP8, H200 TP1).
         let r = roof("meta-llama/Llama-3.1-8B-Instruct", "h200_sxm", 1, Dtype::Fp8);
-        let k = r.kv_capacity_tokens(DEFAULT_MEM_UTIL, DEFAULT_ACTIVATION_RESERVE_GB).unwrap() as f64;
+        let k = r
+            .kv_capacity_tokens(DEFAULT_MEM_UTIL, DEFAULT_ACTIVATION_RESERVE_GB)
+            .unwrap() as f64;
         assert!((k / 945029.0 - 1.0).abs() < 0.03, "{k}");
     }
 }

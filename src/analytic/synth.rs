@@ -23,7 +23,10 @@
 //! `selected_decode_interpolation/raw_data.npz` (`x_kv_usage`, `y_context_length`, `z_itl`,
 //! `z_thpt_per_gpu` f64, `max_kv_tokens` int64 of shape `[1]`) and `profile_meta.json`
 //! (`model`, `gpu`, `backend` = "analytic", `prefill_tp`, `decode_tp`, plus the inputs).
-//! Loading the directory back gives the same numbers bit for bit.
+//! Loading the directory back gives the same numbers bit for bit. Like every profiler output
+//! directory it holds a prefill engine and a decode engine (same TP), so `slasim simulate
+//! --profile DIR` defaults to disaggregated serving; `--mode agg --tp N` combines them into one
+//! aggregated engine.
 
 use super::step::{Roofline, DEFAULT_ACTIVATION_RESERVE_GB, DEFAULT_MEM_UTIL};
 use crate::error::{Error, Result};
@@ -112,13 +115,18 @@ fn linspace_round(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     if n <= 1 || hi <= lo {
         return vec![lo.round()];
     }
-    (0..n).map(|i| (lo + (hi - lo) * i as f64 / (n - 1) as f64).round()).collect()
+    (0..n)
+        .map(|i| (lo + (hi - lo) * i as f64 / (n - 1) as f64).round())
+        .collect()
 }
 
 /// Computes the grids of one engine.
 pub fn synth_arrays(r: &Roofline, o: &SynthOptions) -> Result<SynthArrays> {
     if !(o.mem_util > 0.0 && o.mem_util <= 1.0) {
-        return Err(Error::usage("--mem-util", format!("must be in (0, 1], got {}", o.mem_util)));
+        return Err(Error::usage(
+            "--mem-util",
+            format!("must be in (0, 1], got {}", o.mem_util),
+        ));
     }
     if !(o.activation_reserve_gb >= 0.0 && o.activation_reserve_gb.is_finite()) {
         return Err(Error::usage(
@@ -141,7 +149,11 @@ pub fn synth_arrays(r: &Roofline, o: &SynthOptions) -> Result<SynthArrays> {
     let mut prefill_thpt = Vec::with_capacity(prefill_isl.len());
     for &s in &prefill_isl {
         let s = s as f64;
-        let t = if o.exclude_ttft_overhead { r.prefill_engine_ms(s, 0.0) } else { r.ttft_ms(s) };
+        let t = if o.exclude_ttft_overhead {
+            r.prefill_engine_ms(s, 0.0)
+        } else {
+            r.ttft_ms(s)
+        };
         prefill_ttft.push(t);
         prefill_thpt.push(s / t * 1000.0 / tp);
     }

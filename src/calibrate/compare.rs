@@ -109,7 +109,15 @@ pub fn compare(run: &HwRun, sim: &BTreeMap<Metric, f64>) -> BTreeMap<Metric, Met
         if let (Some(hw), Some(&s)) = (m.hw(run), sim.get(&m)) {
             if hw > 0.0 && hw.is_finite() {
                 let e = (s - hw).abs() / hw * 100.0;
-                out.insert(m, MetricComparison { hw, sim: s, error_pct: e, status: status(e) });
+                out.insert(
+                    m,
+                    MetricComparison {
+                        hw,
+                        sim: s,
+                        error_pct: e,
+                        status: status(e),
+                    },
+                );
             }
         }
     }
@@ -162,7 +170,10 @@ impl Gates {
 
 fn gate(mape: &BTreeMap<Metric, f64>, metrics: &[Metric], threshold: f64, diagnosis: &'static str) -> Gate {
     let vals: Vec<f64> = metrics.iter().filter_map(|m| mape.get(m).copied()).collect();
-    let worst = vals.iter().cloned().fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.max(v))));
+    let worst = vals
+        .iter()
+        .cloned()
+        .fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.max(v))));
     Gate {
         threshold_pct: threshold,
         mape_pct: worst,
@@ -173,10 +184,12 @@ fn gate(mape: &BTreeMap<Metric, f64>, metrics: &[Metric], threshold: f64, diagno
 }
 
 /// Strict gate diagnosis.
-pub const STRICT_DIAGNOSIS: &str = "TTFT/TPOT medians are off: the compute/bandwidth profile does not match the hardware — \
+pub const STRICT_DIAGNOSIS: &str =
+    "TTFT/TPOT medians are off: the compute/bandwidth profile does not match the hardware — \
 re-profile prefill/decode, or fit the time scales (calibrate --fit)";
 /// Loose gate diagnosis.
-pub const LOOSE_DIAGNOSIS: &str = "E2E tail is off: scheduler/queue parameters — check the batch-size cap (max_num_seqs) \
+pub const LOOSE_DIAGNOSIS: &str =
+    "E2E tail is off: scheduler/queue parameters — check the batch-size cap (max_num_seqs) \
 and the per-iteration CPU overhead (iteration_overhead_ms)";
 
 /// Evaluates the gates on MAPEs.

@@ -11,22 +11,36 @@ macro_rules! run_file {
     ($level:literal) => {
         (
             concat!("calibration/runs/qwen3-32b-h200-trtllm-aic/", $level, ".json"),
-            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/calibration/runs/qwen3-32b-h200-trtllm-aic/", $level, ".json"))
-                as &[u8],
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/calibration/runs/qwen3-32b-h200-trtllm-aic/",
+                $level,
+                ".json"
+            )) as &[u8],
         )
     };
 }
 
-const RUNS: [(&str, &[u8]); 4] = [run_file!("idle"), run_file!("medium"), run_file!("saturation"), run_file!("overload")];
+const RUNS: [(&str, &[u8]); 4] = [
+    run_file!("idle"),
+    run_file!("medium"),
+    run_file!("saturation"),
+    run_file!("overload"),
+];
 
 const CALIBRATION: (&str, &str) = (
     "calibration/qwen3-32b-h200-trtllm-aic.json",
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/calibration/qwen3-32b-h200-trtllm-aic.json")),
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/calibration/qwen3-32b-h200-trtllm-aic.json"
+    )),
 );
 
 /// The four measured runs (concurrency 1, 4, 7, 8) of the default deployment.
 pub fn default_runs() -> Result<Vec<HwRun>> {
-    RUNS.iter().map(|(name, bytes)| HwRun::from_bytes(name, bytes)).collect()
+    RUNS.iter()
+        .map(|(name, bytes)| HwRun::from_bytes(name, bytes))
+        .collect()
 }
 
 /// The calibration fitted on [`default_runs`].

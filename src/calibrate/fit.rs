@@ -58,7 +58,9 @@ pub fn objective(targets: &[&Target], cal: &Calibration) -> f64 {
     let mut sum = 0.0;
     let mut n = 0.0;
     for t in targets {
-        let Ok(sim) = simulate_target(t, cal) else { return f64::INFINITY };
+        let Ok(sim) = simulate_target(t, cal) else {
+            return f64::INFINITY;
+        };
         for m in Metric::ALL {
             if let (Some(hw), Some(s)) = (m.hw(&t.run), sim.get(&m)) {
                 if hw > 0.0 && *s > 0.0 {
@@ -99,7 +101,11 @@ impl CostFunction for &Cost<'_> {
         self.evals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let penalty: f64 = u.iter().map(|x| (x - x.clamp(0.0, 1.0)).powi(2)).sum();
         let v = objective(self.targets, &self.calibration(u));
-        Ok(if v.is_finite() { v + 10.0 * penalty } else { 1e6 + penalty })
+        Ok(if v.is_finite() {
+            v + 10.0 * penalty
+        } else {
+            1e6 + penalty
+        })
     }
 }
 
@@ -146,24 +152,44 @@ pub fn fit(targets: &[&Target], initial: &Calibration, opts: &FitOptions) -> Fit
     } else {
         opts.prefill_batch_candidates
             .iter()
-            .map(|c| Calibration { prefill_max_num_seqs: *c, ..initial.clone() })
+            .map(|c| Calibration {
+                prefill_max_num_seqs: *c,
+                ..initial.clone()
+            })
             .collect()
     };
     let d = opts.params.len();
     if d == 0 && candidates.len() == 1 {
-        return FitResult { calibration: initial.clone(), objective_before, objective_after: objective_before, evaluations: 1 };
+        return FitResult {
+            calibration: initial.clone(),
+            objective_before,
+            objective_after: objective_before,
+            evaluations: 1,
+        };
     }
-    let costs: Vec<Cost> =
-        candidates.iter().map(|base| Cost { targets, base, params: &opts.params, evals: Default::default() }).collect();
+    let costs: Vec<Cost> = candidates
+        .iter()
+        .map(|base| Cost {
+            targets,
+            base,
+            params: &opts.params,
+            evals: Default::default(),
+        })
+        .collect();
     let primes = [2usize, 3, 5, 7, 11, 13, 17];
     let mut starts: Vec<Vec<f64>> = vec![opts.params.iter().map(|p| p.to_unit(p.get(initial))).collect()];
     if d > 0 {
         for i in 1..=opts.starts {
-            starts.push((0..d).map(|k| 0.05 + 0.9 * halton(i, primes[k % primes.len()])).collect());
+            starts.push(
+                (0..d)
+                    .map(|k| 0.05 + 0.9 * halton(i, primes[k % primes.len()]))
+                    .collect(),
+            );
         }
     }
-    let jobs: Vec<(usize, Vec<f64>)> =
-        (0..costs.len()).flat_map(|c| starts.iter().map(move |s| (c, s.clone()))).collect();
+    let jobs: Vec<(usize, Vec<f64>)> = (0..costs.len())
+        .flat_map(|c| starts.iter().map(move |s| (c, s.clone())))
+        .collect();
     let results: Vec<(usize, Vec<f64>, f64)> = jobs
         .into_par_iter()
         .map(|(c, s)| {
@@ -176,14 +202,20 @@ pub fn fit(targets: &[&Target], initial: &Calibration, opts: &FitOptions) -> Fit
             }
         })
         .collect();
-    let mut best = results.into_iter().fold((0, vec![], f64::INFINITY), |a, b| if b.2 < a.2 { b } else { a });
+    let mut best = results
+        .into_iter()
+        .fold((0, vec![], f64::INFINITY), |a, b| if b.2 < a.2 { b } else { a });
     if best.2.is_finite() && d > 0 {
         let polished = nelder_mead(&costs[best.0], best.1.clone(), opts.max_iters);
         if polished.1 < best.2 {
             best = (best.0, polished.0, polished.1);
         }
     }
-    let mut calibration = if best.1.len() == d { costs[best.0].calibration(&best.1) } else { initial.clone() };
+    let mut calibration = if best.1.len() == d {
+        costs[best.0].calibration(&best.1)
+    } else {
+        initial.clone()
+    };
     let objective_after = objective(targets, &calibration);
     if objective_after > objective_before {
         calibration = initial.clone();
@@ -192,6 +224,9 @@ pub fn fit(targets: &[&Target], initial: &Calibration, opts: &FitOptions) -> Fit
         objective_after: objective_after.min(objective_before),
         calibration,
         objective_before,
-        evaluations: costs.iter().map(|c| c.evals.load(std::sync::atomic::Ordering::Relaxed)).sum(),
+        evaluations: costs
+            .iter()
+            .map(|c| c.evals.load(std::sync::atomic::Ordering::Relaxed))
+            .sum(),
     }
 }

@@ -69,7 +69,10 @@ impl Param {
         Param::ALL.iter().copied().find(|p| p.key() == s).ok_or_else(|| {
             Error::usage(
                 "--fit-params",
-                format!("unknown parameter `{s}`; expected one of {}", Param::ALL.map(|p| p.key()).join(", ")),
+                format!(
+                    "unknown parameter `{s}`; expected one of {}",
+                    Param::ALL.map(|p| p.key()).join(", ")
+                ),
             )
         })
     }
@@ -143,7 +146,12 @@ impl Param {
 /// The default parameters to fit: the time scales and overheads; plus the prefill hand-off for
 /// disaggregated deployments (where the prefill worker is a separate engine).
 pub fn default_fit_params(disagg: bool) -> Vec<Param> {
-    let mut v = vec![Param::PrefillTimeScale, Param::DecodeTimeScale, Param::TtftOverheadMs, Param::IterationOverheadMs];
+    let mut v = vec![
+        Param::PrefillTimeScale,
+        Param::DecodeTimeScale,
+        Param::TtftOverheadMs,
+        Param::IterationOverheadMs,
+    ];
     if disagg {
         v.push(Param::PrefillHandoffMs);
     }

@@ -65,12 +65,23 @@ pub fn evaluate(targets: &[Target], cal: &Calibration, strict_pct: f64, loose_pc
     let mut runs = Vec::new();
     for (t, s) in targets.iter().zip(sims) {
         let s = s?;
-        runs.push(RunReport { name: t.run.name.clone(), file: t.run.file.clone(), holdout: t.holdout, metrics: compare(&t.run, &s) });
+        runs.push(RunReport {
+            name: t.run.name.clone(),
+            file: t.run.file.clone(),
+            holdout: t.holdout,
+            metrics: compare(&t.run, &s),
+        });
     }
     let mape_pct = mape(runs.iter().filter(|r| !r.holdout).map(|r| &r.metrics));
     let holdout_mape_pct = mape(runs.iter().filter(|r| r.holdout).map(|r| &r.metrics));
     let all = mape(runs.iter().map(|r| &r.metrics));
-    Ok(Evaluation { gates: gates(&all, strict_pct, loose_pct), runs, mape_pct, holdout_mape_pct, parameters: cal.clone() })
+    Ok(Evaluation {
+        gates: gates(&all, strict_pct, loose_pct),
+        runs,
+        mape_pct,
+        holdout_mape_pct,
+        parameters: cal.clone(),
+    })
 }
 
 /// Leave-one-out result of one run.
@@ -88,7 +99,16 @@ pub struct LooRun {
 /// The terminal table of one or two evaluations (before → after).
 pub fn table(before: &Evaluation, after: Option<&Evaluation>) -> String {
     let mut rows = vec![if after.is_some() {
-        vec!["run", "metric", "hw", "sim before", "err % before", "sim after", "err % after", "status"]
+        vec![
+            "run",
+            "metric",
+            "hw",
+            "sim before",
+            "err % before",
+            "sim after",
+            "err % after",
+            "status",
+        ]
     } else {
         vec!["run", "metric", "hw", "sim", "err %", "status"]
     }
@@ -96,10 +116,20 @@ pub fn table(before: &Evaluation, after: Option<&Evaluation>) -> String {
     .map(String::from)
     .collect::<Vec<_>>()];
     for (i, r) in before.runs.iter().enumerate() {
-        let name = if r.holdout { format!("{} (holdout)", r.name) } else { r.name.clone() };
+        let name = if r.holdout {
+            format!("{} (holdout)", r.name)
+        } else {
+            r.name.clone()
+        };
         for (k, (m, c)) in r.metrics.iter().enumerate() {
             let first = if k == 0 { name.clone() } else { String::new() };
-            let mut row = vec![first, m.key().to_string(), fmt(c.hw), fmt(c.sim), format!("{:.1}", c.error_pct)];
+            let mut row = vec![
+                first,
+                m.key().to_string(),
+                fmt(c.hw),
+                fmt(c.sim),
+                format!("{:.1}", c.error_pct),
+            ];
             match after.and_then(|a| a.runs.get(i)).and_then(|a| a.metrics.get(m)) {
                 Some(a) => {
                     row.extend([fmt(a.sim), format!("{:.1}", a.error_pct), a.status.to_string()]);
@@ -115,10 +145,18 @@ pub fn table(before: &Evaluation, after: Option<&Evaluation>) -> String {
 /// MAPE and gate lines.
 pub fn summary(e: &Evaluation, label: &str) -> String {
     let mut s = String::new();
-    let line = |m: &BTreeMap<Metric, f64>| m.iter().map(|(k, v)| format!("{} {:.1}%", k.key(), v)).collect::<Vec<_>>().join(", ");
+    let line = |m: &BTreeMap<Metric, f64>| {
+        m.iter()
+            .map(|(k, v)| format!("{} {:.1}%", k.key(), v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     s.push_str(&format!("MAPE ({label}, fitted runs): {}\n", line(&e.mape_pct)));
     if !e.holdout_mape_pct.is_empty() {
-        s.push_str(&format!("MAPE ({label}, held-out runs): {}\n", line(&e.holdout_mape_pct)));
+        s.push_str(&format!(
+            "MAPE ({label}, held-out runs): {}\n",
+            line(&e.holdout_mape_pct)
+        ));
     }
     for (name, g) in [("strict", &e.gates.strict), ("loose", &e.gates.loose)] {
         let v = g.mape_pct.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "n/a".into());
@@ -146,7 +184,10 @@ fn fmt(v: f64) -> String {
 
 /// Today's date (UTC) as YYYY-MM-DD, for provenance.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     // civil-from-days (Howard Hinnant's algorithm)
     let z = days + 719_468;

@@ -61,7 +61,9 @@ pub fn build(runs: Vec<(HwRun, bool)>, flags: &DeploymentFlags, sla: Option<Sla>
     let mut out = Vec::new();
     for (run, holdout) in runs {
         let f = flags_for(&run, flags);
-        let (_p, dep) = f.resolve().map_err(|e| Error::data(&run.file, "config", format!("cannot build the deployment: {e}")))?;
+        let (_p, dep) = f
+            .resolve()
+            .map_err(|e| Error::data(&run.file, "config", format!("cannot build the deployment: {e}")))?;
         let (load, random) = match run.load {
             RunLoad::Concurrency(n) => (LoadSpec::Concurrency(n), false),
             RunLoad::Poisson { rps } => (LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }), true),
@@ -76,11 +78,22 @@ pub fn build(runs: Vec<(HwRun, bool)>, flags: &DeploymentFlags, sla: Option<Sla>
             trace_rate_scale: 1.0,
             seed: 1,
         };
-        workload.validate().map_err(|e| Error::data(&run.file, "workload", format!("cannot be simulated: {e}")))?;
-        let sla = sla.or(run.sla).unwrap_or(Sla { ttft_ms: 500.0, itl_ms: 50.0 });
+        workload
+            .validate()
+            .map_err(|e| Error::data(&run.file, "workload", format!("cannot be simulated: {e}")))?;
+        let sla = sla.or(run.sla).unwrap_or(Sla {
+            ttft_ms: 500.0,
+            itl_ms: 50.0,
+        });
         let n = if random { seeds.max(1) } else { 1 };
         out.push(Target {
-            spec: SimSpec { deployment: dep, workload, calibration: Calibration::default(), sla, metrics: MetricsMode::Exact },
+            spec: SimSpec {
+                deployment: dep,
+                workload,
+                calibration: Calibration::default(),
+                sla,
+                metrics: MetricsMode::Exact,
+            },
             seeds: (1..=n as u64).collect(),
             run,
             holdout,

@@ -149,10 +149,20 @@ pub enum ArrivalKind {
 pub struct WorkloadFlags {
     /// Closed loop: N requests in flight, a new one sent the instant one finishes (AIPerf
     /// `--concurrency`). Repeat (or comma-separate) to sweep.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, help_heading = "Workload")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        help_heading = "Workload"
+    )]
     pub concurrency: Vec<i64>,
     /// Open loop: mean request rate, req/s. Repeat (or comma-separate) to sweep.
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, help_heading = "Workload")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        help_heading = "Workload"
+    )]
     pub rps: Vec<f64>,
     /// Inter-arrival distribution for --rps.
     #[arg(long, value_enum, default_value = "poisson", help_heading = "Workload")]

@@ -1,12 +1,12 @@
 //! `slasim calibrate`: diff simulation against real runs, gate on MAPE, fit parameters.
 
 use super::args::DeploymentFlags;
+use crate::calibrate::compare::compare;
 use crate::calibrate::fit::{fit, FitOptions};
 use crate::calibrate::hwrun::HwRun;
 use crate::calibrate::params::{default_fit_params, Param};
 use crate::calibrate::report::{evaluate, summary, table, today, Evaluation, LooRun};
 use crate::calibrate::targets::{build, simulate_target, Target};
-use crate::calibrate::compare::compare;
 use crate::error::{Error, Result};
 use crate::metrics::Sla;
 use crate::output::write_json;
@@ -17,14 +17,16 @@ use std::path::PathBuf;
 
 /// `slasim calibrate`
 #[derive(Debug, Args)]
-#[command(after_help = "Run files (auto-detected): the slasim/SPEC hardware-run template JSON (a `simulate --json` \
+#[command(
+    after_help = "Run files (auto-detected): the slasim/SPEC hardware-run template JSON (a `simulate --json` \
 output reads back as one), AIPerf profile_export_aiperf.json, vLLM benchmark_serving results. Where a run does not state \
 its deployment, --profile/--deployment and the other deployment flags give it (default: the embedded default deployment).\n\n\
 Gates: strict = TTFT and TPOT P50 MAPE < 5 % (fails ⇒ the profile is off: re-profile or fit the time scales); loose = E2E \
 P99 MAPE < 15 % (10 % with --tight; fails ⇒ scheduler/queue parameters: batch-size cap, per-iteration overhead). Gates \
 are evaluated over every run, fitted and held out. Exit 1 when a gate fails.\n\n\
 Example:\n  slasim calibrate --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/idle.json --hw-run …/medium.json \\\n    \
---holdout …/overload.json --fit --out calibration/my-fit.json --json report.json")]
+--holdout …/overload.json --fit --out calibration/my-fit.json --json report.json"
+)]
 pub struct CalibrateArgs {
     /// A hardware run to compare against (repeat).
     #[arg(long = "hw-run", value_name = "RUN.json", required = true)]
@@ -90,7 +92,10 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     let sla = match (a.ttft, a.itl) {
         (None, None) => None,
         (t, i) => {
-            let s = Sla { ttft_ms: t.unwrap_or(500.0), itl_ms: i.unwrap_or(50.0) };
+            let s = Sla {
+                ttft_ms: t.unwrap_or(500.0),
+                itl_ms: i.unwrap_or(50.0),
+            };
             for (f, v) in [("--ttft", s.ttft_ms), ("--itl", s.itl_ms)] {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(Error::usage(f, format!("must be a positive time in ms, got {v}")));
@@ -107,7 +112,10 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
         }
     }
     if a.seeds == 0 || a.seeds > 100 {
-        return Err(Error::usage("--seeds", format!("must be between 1 and 100, got {}", a.seeds)));
+        return Err(Error::usage(
+            "--seeds",
+            format!("must be between 1 and 100, got {}", a.seeds),
+        ));
     }
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
@@ -125,14 +133,22 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     let params: Vec<Param> = if a.fit_params.is_empty() {
         default_fit_params(disagg)
     } else {
-        a.fit_params.iter().map(|s| Param::parse(s.trim())).collect::<Result<_>>()?
+        a.fit_params
+            .iter()
+            .map(|s| Param::parse(s.trim()))
+            .collect::<Result<_>>()?
     };
     let prefill_batch_candidates = if a.no_fit_prefill_batch || !disagg {
         vec![]
     } else {
         vec![None, Some(1), Some(2), Some(4)]
     };
-    let opts = FitOptions { params, starts: a.starts, max_iters: a.max_iters.max(1), prefill_batch_candidates };
+    let opts = FitOptions {
+        params,
+        starts: a.starts,
+        max_iters: a.max_iters.max(1),
+        prefill_batch_candidates,
+    };
     if (a.fit || a.loo) && targets.iter().all(|t| t.holdout) {
         return Err(Error::usage("--fit", "every run is held out: nothing to fit on"));
     }
@@ -149,25 +165,53 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     let mut fit_info = None;
     if a.fit {
         let r = fit(&fit_targets, &initial, &opts);
-        eprintln!("fit: objective (mean squared log ratio) {:.5} → {:.5} in {} evaluations", r.objective_before, r.objective_after, r.evaluations);
-        fit_info = Some(json!({"objective_before": r.objective_before, "objective_after": r.objective_after, "evaluations": r.evaluations,
-            "params": opts.params.iter().map(|p| p.key()).collect::<Vec<_>>()}));
+        eprintln!(
+            "fit: objective (mean squared log ratio) {:.5} → {:.5} in {} evaluations",
+            r.objective_before, r.objective_after, r.evaluations
+        );
+        fit_info = Some(
+            json!({"objective_before": r.objective_before, "objective_after": r.objective_after, "evaluations": r.evaluations,
+            "params": opts.params.iter().map(|p| p.key()).collect::<Vec<_>>()}),
+        );
         after = Some(evaluate(&targets, &r.calibration, strict, loose)?);
     }
     let mut loo = Vec::new();
     if a.loo {
         for i in 0..fit_targets.len() {
-            let others: Vec<&_> = fit_targets.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, t)| *t).collect();
+            let others: Vec<&_> = fit_targets
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, t)| *t)
+                .collect();
             let r = fit(&others, &initial, &opts);
             let sim = simulate_target(fit_targets[i], &r.calibration)?;
-            loo.push(LooRun { name: fit_targets[i].run.name.clone(), parameters: r.calibration, metrics: compare(&fit_targets[i].run, &sim) });
+            loo.push(LooRun {
+                name: fit_targets[i].run.name.clone(),
+                parameters: r.calibration,
+                metrics: compare(&fit_targets[i].run, &sim),
+            });
         }
     }
 
     let fin = after.as_ref().unwrap_or(&before);
-    println!("{}", targets.first().map(|t| format!("deployment: {} · {} · {}", t.spec.deployment.model, t.spec.deployment.short(), t.spec.deployment.profile)).unwrap_or_default());
+    println!(
+        "{}",
+        targets
+            .first()
+            .map(|t| format!(
+                "deployment: {} · {} · {}",
+                t.spec.deployment.model,
+                t.spec.deployment.short(),
+                t.spec.deployment.profile
+            ))
+            .unwrap_or_default()
+    );
     print!("{}", table(&before, after.as_ref()));
-    print!("{}", summary(&before, if a.fit { "before fit" } else { "current parameters" }));
+    print!(
+        "{}",
+        summary(&before, if a.fit { "before fit" } else { "current parameters" })
+    );
     if let Some(af) = &after {
         print!("{}", summary(af, "after fit"));
         let p = serde_json::to_value(&af.parameters).unwrap_or_default();
@@ -175,10 +219,24 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     }
     if !loo.is_empty() {
         println!("leave-one-out (fit on the other runs, predict this one):");
-        let mut rows = vec![vec!["left out".to_string(), "metric".into(), "hw".into(), "sim".into(), "err %".into(), "status".into()]];
+        let mut rows = vec![vec![
+            "left out".to_string(),
+            "metric".into(),
+            "hw".into(),
+            "sim".into(),
+            "err %".into(),
+            "status".into(),
+        ]];
         for l in &loo {
             for (k, (m, c)) in l.metrics.iter().enumerate() {
-                rows.push(vec![if k == 0 { l.name.clone() } else { String::new() }, m.key().into(), format!("{:.2}", c.hw), format!("{:.2}", c.sim), format!("{:.1}", c.error_pct), c.status.into()]);
+                rows.push(vec![
+                    if k == 0 { l.name.clone() } else { String::new() },
+                    m.key().into(),
+                    format!("{:.2}", c.hw),
+                    format!("{:.2}", c.sim),
+                    format!("{:.1}", c.error_pct),
+                    c.status.into(),
+                ]);
             }
         }
         print!("{}", crate::output::text_table(&rows));
@@ -200,7 +258,14 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     if let Some(p) = &a.plot {
         let title = targets
             .first()
-            .map(|t| format!("calibration · {} · {} · {}", t.spec.deployment.model, t.spec.deployment.short(), t.spec.deployment.profile))
+            .map(|t| {
+                format!(
+                    "calibration · {} · {} · {}",
+                    t.spec.deployment.model,
+                    t.spec.deployment.short(),
+                    t.spec.deployment.profile
+                )
+            })
             .unwrap_or_default();
         plot(&before, after.as_ref(), &targets, p, &title)?;
         eprintln!("wrote {}", p.display());
@@ -228,13 +293,22 @@ fn check_plot_path(p: &std::path::Path) -> Result<()> {
 }
 
 #[cfg(feature = "plot")]
-fn plot(before: &Evaluation, after: Option<&Evaluation>, targets: &[Target], p: &std::path::Path, title: &str) -> Result<()> {
+fn plot(
+    before: &Evaluation,
+    after: Option<&Evaluation>,
+    targets: &[Target],
+    p: &std::path::Path,
+    title: &str,
+) -> Result<()> {
     crate::calibrate::plot::plot_calibration(before, after, targets, p, title)
 }
 
 #[cfg(not(feature = "plot"))]
 fn check_plot_path(_p: &std::path::Path) -> Result<()> {
-    Err(Error::usage("--plot", "this build has no plotting; rebuild with the default `plot` feature"))
+    Err(Error::usage(
+        "--plot",
+        "this build has no plotting; rebuild with the default `plot` feature",
+    ))
 }
 
 #[cfg(not(feature = "plot"))]

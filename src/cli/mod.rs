@@ -6,12 +6,12 @@
 pub mod args;
 mod bench_cmd;
 mod calibrate_cmd;
+mod merge_cmd;
 mod plan_cmd;
 mod profile_cmd;
 pub mod progress;
 mod simulate_cmd;
 mod sweep_cmd;
-mod merge_cmd;
 mod verify_cmd;
 
 use crate::error::Result;

@@ -160,7 +160,11 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
 
 /// The embedded default's second table: for each measured AIPerf run of the default
 /// deployment, the profile-only prediction, the calibrated one and the measurement.
-fn default_vs_measured(dep: &crate::sim::deployment::Deployment, sla: crate::metrics::Sla, seed: u64) -> Result<String> {
+fn default_vs_measured(
+    dep: &crate::sim::deployment::Deployment,
+    sla: crate::metrics::Sla,
+    seed: u64,
+) -> Result<String> {
     use crate::calibrate::compare::Metric;
     use crate::calibrate::embedded::{default_calibration, default_runs};
     use crate::calibrate::hwrun::RunLoad;
@@ -187,15 +191,33 @@ fn default_vs_measured(dep: &crate::sim::deployment::Deployment, sla: crate::met
             trace_rate_scale: 1.0,
             seed,
         };
-        let mut spec = SimSpec { deployment: dep.clone(), workload: w, calibration: Default::default(), sla, metrics: MetricsMode::Exact };
+        let mut spec = SimSpec {
+            deployment: dep.clone(),
+            workload: w,
+            calibration: Default::default(),
+            sla,
+            metrics: MetricsMode::Exact,
+        };
         let raw = simulate(&spec)?.metrics;
         spec.calibration = cal.clone();
         let calibrated = simulate(&spec)?.metrics;
-        for (k, m) in [Metric::TtftP50, Metric::TpotP50, Metric::E2eP50, Metric::ThroughputTokenS].into_iter().enumerate() {
+        for (k, m) in [
+            Metric::TtftP50,
+            Metric::TpotP50,
+            Metric::E2eP50,
+            Metric::ThroughputTokenS,
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let Some(hw) = m.hw(run) else { continue };
             let (p, c) = (m.sim(&raw), m.sim(&calibrated));
             rows.push(vec![
-                if k == 0 { format!("{} (c{n})", run.name) } else { String::new() },
+                if k == 0 {
+                    format!("{} (c{n})", run.name)
+                } else {
+                    String::new()
+                },
                 format!("{} {}", m.key(), m.unit()),
                 format!("{p:.1}"),
                 format!("{c:.1}"),

@@ -112,6 +112,7 @@ fn draw_fig<DB: DrawingBackend>(
     let xr = axis(all.iter().map(|p| &p.x));
     let yr = axis(all.iter().map(|p| &p.y));
     let (xs, ys) = (xr.end - xr.start, yr.end - yr.start);
+    let x_lo = xr.start;
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 20))
         .margin(16)
@@ -155,16 +156,23 @@ fn draw_fig<DB: DrawingBackend>(
         }
     }
     if distinct.len() <= MAX_LABELS {
-        let style = (FONT, 12)
-            .into_font()
-            .color(&BLACK.mix(0.75))
-            .pos(Pos::new(HPos::Left, VPos::Bottom));
-        chart.draw_series(
-            distinct
-                .iter()
-                .filter(|p| chosen.is_none_or(|c| c.x != p.x || c.y != p.y))
-                .map(|p| Text::new(format!(" {}", p.id), (p.x, p.y), style.clone())),
-        )?;
+        // labels of points in the right quarter end at the point, so they stay inside
+        let right_edge = x_lo + 0.75 * xs;
+        for p in distinct
+            .iter()
+            .filter(|p| chosen.is_none_or(|c| c.x != p.x || c.y != p.y))
+        {
+            let (h, text) = if p.x > right_edge {
+                (HPos::Right, format!("{} ", p.id))
+            } else {
+                (HPos::Left, format!(" {}", p.id))
+            };
+            let style = (FONT, 12)
+                .into_font()
+                .color(&BLACK.mix(0.75))
+                .pos(Pos::new(h, VPos::Bottom));
+            chart.draw_series(std::iter::once(Text::new(text, (p.x, p.y), style)))?;
+        }
     }
     if let Some(c) = chosen {
         chart

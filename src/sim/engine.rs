@@ -72,7 +72,9 @@ impl EngineParams {
             role: spec.role,
             scheduler: dep.scheduler,
             max_num_seqs: if spec.role == Role::Prefill {
-                cal.prefill_max_num_seqs.or(cal.max_num_seqs).unwrap_or(dep.max_num_seqs)
+                cal.prefill_max_num_seqs
+                    .or(cal.max_num_seqs)
+                    .unwrap_or(dep.max_num_seqs)
             } else {
                 cal.max_num_seqs.unwrap_or(dep.max_num_seqs)
             },

@@ -250,7 +250,7 @@ impl Simulation<'_> {
             }
         }
         let metrics = self.collector.finish(&self.spec.sla, self.spec.deployment.num_gpus());
-        let collector = std::mem::replace(&mut self.collector, MetricsCollector::streaming());
+        let collector = std::mem::replace(&mut self.collector, MetricsCollector::exact());
         SimOutcome {
             metrics,
             collector,
@@ -340,7 +340,11 @@ impl Simulation<'_> {
         // The last token reaches the client `ttft_overhead_ms` after the engine produced it; a
         // one-token request's last token is its first (on a prefill worker that is before the
         // iteration's hand-off time ends).
-        let completion_ns = if r.osl <= 1 { r.first_token_ns } else { now + self.ttft_overhead_ns };
+        let completion_ns = if r.osl <= 1 {
+            r.first_token_ns
+        } else {
+            now + self.ttft_overhead_ns
+        };
         let rec = RequestRecord {
             id: r.id,
             arrival_ns: r.arrival_ns,

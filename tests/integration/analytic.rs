@@ -24,9 +24,17 @@ fn parameter_counts_within_2_percent_of_published() {
         let m = ModelSpec::resolve(id).unwrap();
         let p = m.params_total() as f64;
         let a = m.params_active() as f64;
-        eprintln!("{id}: {:.3} B total (published {:.2}), {:.3} B active", p / 1e9, total / 1e9, a / 1e9);
+        eprintln!(
+            "{id}: {:.3} B total (published {:.2}), {:.3} B active",
+            p / 1e9,
+            total / 1e9,
+            a / 1e9
+        );
         assert!((p / total - 1.0).abs() < 0.02, "{id}: {p} vs published {total}");
-        assert!((a / active - 1.0).abs() < 0.02, "{id}: active {a} vs published {active}");
+        assert!(
+            (a / active - 1.0).abs() < 0.02,
+            "{id}: active {a} vs published {active}"
+        );
     }
 }
 
@@ -48,7 +56,9 @@ fn kv_bytes_per_token_exact() {
         assert_eq!(m.kv_bytes_per_token(dt), want as f64, "{id} {dt}");
     }
     assert_eq!(
-        ModelSpec::resolve("Qwen/Qwen3-32B").unwrap().kv_bytes_per_token(Dtype::Bf16),
+        ModelSpec::resolve("Qwen/Qwen3-32B")
+            .unwrap()
+            .kv_bytes_per_token(Dtype::Bf16),
         262144.0
     );
 }
@@ -59,8 +69,17 @@ fn model_flag_takes_a_config_json_path() {
     let card = repo().join("profiles/models/meta-llama/Llama-3.1-8B-Instruct/config.json");
     let out = dir.path().join("p");
     let s = ok(&[
-        "profile", "synth", "--model", card.to_str().unwrap(), "--gpu", "h200_sxm", "--tp", "1", "--out",
-        out.to_str().unwrap(), "--json",
+        "profile",
+        "synth",
+        "--model",
+        card.to_str().unwrap(),
+        "--gpu",
+        "h200_sxm",
+        "--tp",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["kv_bytes_per_token"], 131072.0);
@@ -73,7 +92,17 @@ fn synth_round_trip_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("qwen-tp2");
     ok(&[
-        "profile", "synth", "--model", "Qwen/Qwen3-32B", "--gpu", "h100_sxm", "--tp", "2", "--dtype", "fp8", "--out",
+        "profile",
+        "synth",
+        "--model",
+        "Qwen/Qwen3-32B",
+        "--gpu",
+        "h100_sxm",
+        "--tp",
+        "2",
+        "--dtype",
+        "fp8",
+        "--out",
         out.to_str().unwrap(),
     ]);
     for f in [
@@ -137,8 +166,21 @@ fn synth_round_trip_is_bit_identical() {
     }
     // and simulates (role-separated → disagg by default; agg works too)
     let s = ok(&[
-        "simulate", "--profile", out.to_str().unwrap(), "--mode", "agg", "--tp", "2", "--concurrency", "4",
-        "--requests", "20", "--isl", "1024", "--osl", "64",
+        "simulate",
+        "--profile",
+        out.to_str().unwrap(),
+        "--mode",
+        "agg",
+        "--tp",
+        "2",
+        "--concurrency",
+        "4",
+        "--requests",
+        "20",
+        "--isl",
+        "1024",
+        "--osl",
+        "64",
     ]);
     assert!(s.contains("c4"), "{s}");
 }
@@ -156,33 +198,93 @@ fn bad_cards_exit_2_with_a_clear_message() {
     let out = out.to_str().unwrap();
     let good = r#"{"num_hidden_layers": 4, "hidden_size": 256, "intermediate_size": 512, "num_attention_heads": 8,
                   "num_key_value_heads": 2, "vocab_size": 1000}"#;
-    let missing = write_card(dir.path(), "missing.json", &good.replace(r#""vocab_size": 1000"#, r#""x": 1"#));
-    let e = bad_input(&["profile", "synth", "--model", &missing, "--gpu", "h100_sxm", "--tp", "1", "--out", out]);
+    let missing = write_card(
+        dir.path(),
+        "missing.json",
+        &good.replace(r#""vocab_size": 1000"#, r#""x": 1"#),
+    );
+    let e = bad_input(&[
+        "profile", "synth", "--model", &missing, "--gpu", "h100_sxm", "--tp", "1", "--out", out,
+    ]);
     assert!(e.contains("vocab_size") && e.contains("missing"), "{e}");
     let zero = write_card(
         dir.path(),
         "zero.json",
         &good.replace(r#""num_attention_heads": 8"#, r#""num_attention_heads": 0"#),
     );
-    let e = bad_input(&["profile", "synth", "--model", &zero, "--gpu", "h100_sxm", "--tp", "1", "--out", out]);
-    assert!(e.contains("num_attention_heads") && e.contains("positive"), "{e}");
+    let e = bad_input(&[
+        "profile", "synth", "--model", &zero, "--gpu", "h100_sxm", "--tp", "1", "--out", out,
+    ]);
+    assert!(e.contains("num_attention_heads") && e.contains("is 0"), "{e}");
+    let huge = write_card(
+        dir.path(),
+        "huge.json",
+        &good.replace(r#""hidden_size": 256"#, r#""hidden_size": 1000000000000"#),
+    );
+    let e = bad_input(&[
+        "profile", "synth", "--model", &huge, "--gpu", "h100_sxm", "--tp", "1", "--out", out,
+    ]);
+    assert!(e.contains("hidden_size"), "{e}");
     let ok_card = write_card(dir.path(), "ok.json", good);
-    let e = bad_input(&["profile", "synth", "--model", &ok_card, "--gpu", "h100_sxm", "--tp", "3", "--out", out]);
+    let e = bad_input(&[
+        "profile", "synth", "--model", &ok_card, "--gpu", "h100_sxm", "--tp", "3", "--out", out,
+    ]);
     assert!(e.contains("not divisible by TP 3"), "{e}");
     let e = bad_input(&[
-        "profile", "synth", "--model", "Qwen/Qwen3-32B", "--gpu", "h100_sxm", "--tp", "3", "--out", out,
+        "profile",
+        "synth",
+        "--model",
+        "Qwen/Qwen3-32B",
+        "--gpu",
+        "h100_sxm",
+        "--tp",
+        "3",
+        "--out",
+        out,
     ]);
     assert!(e.contains("64 attention heads"), "{e}");
-    let e = bad_input(&["profile", "synth", "--model", "not/a-model", "--gpu", "h100_sxm", "--tp", "1", "--out", out]);
+    let e = bad_input(&[
+        "profile",
+        "synth",
+        "--model",
+        "not/a-model",
+        "--gpu",
+        "h100_sxm",
+        "--tp",
+        "1",
+        "--out",
+        out,
+    ]);
     assert!(e.contains("--model"), "{e}");
-    let e = bad_input(&["profile", "synth", "--model", "Qwen/Qwen3-32B", "--gpu", "tpu_v5", "--tp", "1", "--out", out]);
+    let e = bad_input(&[
+        "profile",
+        "synth",
+        "--model",
+        "Qwen/Qwen3-32B",
+        "--gpu",
+        "tpu_v5",
+        "--tp",
+        "1",
+        "--out",
+        out,
+    ]);
     assert!(e.contains("unknown GPU"), "{e}");
     let notjson = write_card(dir.path(), "bad.json", "{ not json");
-    let e = bad_input(&["profile", "synth", "--model", &notjson, "--gpu", "h100_sxm", "--tp", "1", "--out", out]);
+    let e = bad_input(&[
+        "profile", "synth", "--model", &notjson, "--gpu", "h100_sxm", "--tp", "1", "--out", out,
+    ]);
     assert!(e.contains("JSON"), "{e}");
     // 70B in BF16 does not fit one 80 GB GPU
     let e = bad_input(&[
-        "profile", "synth", "--model", "meta-llama/Llama-3.3-70B-Instruct", "--gpu", "h100_sxm", "--tp", "1", "--out",
+        "profile",
+        "synth",
+        "--model",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "--gpu",
+        "h100_sxm",
+        "--tp",
+        "1",
+        "--out",
         out,
     ]);
     assert!(e.contains("does not fit"), "{e}");
@@ -200,16 +302,42 @@ fn gpu_catalog_is_user_extendable() {
     .unwrap();
     let out = dir.path().join("p");
     let s = ok(&[
-        "profile", "synth", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "my_gpu", "--gpu-catalog",
-        cat.to_str().unwrap(), "--tp", "1", "--dtype", "fp8", "--out", out.to_str().unwrap(), "--json",
+        "profile",
+        "synth",
+        "--model",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "--gpu",
+        "my_gpu",
+        "--gpu-catalog",
+        cat.to_str().unwrap(),
+        "--tp",
+        "1",
+        "--dtype",
+        "fp8",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["gpu"], "my_gpu");
-    std::fs::write(&cat, "[[gpu]]\nname = \"x\"\nbf16_tflops = -1.0\nhbm_gib = 1.0\nhbm_tbps = 1.0\nlink_gbps = 1.0\n")
-        .unwrap();
+    std::fs::write(
+        &cat,
+        "[[gpu]]\nname = \"x\"\nbf16_tflops = -1.0\nhbm_gib = 1.0\nhbm_tbps = 1.0\nlink_gbps = 1.0\n",
+    )
+    .unwrap();
     let e = bad_input(&[
-        "profile", "synth", "--model", "Qwen/Qwen3-32B", "--gpu", "x", "--gpu-catalog", cat.to_str().unwrap(), "--tp",
-        "1", "--out", out.to_str().unwrap(),
+        "profile",
+        "synth",
+        "--model",
+        "Qwen/Qwen3-32B",
+        "--gpu",
+        "x",
+        "--gpu-catalog",
+        cat.to_str().unwrap(),
+        "--tp",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(e.contains("bf16_tflops"), "{e}");
 }
@@ -229,7 +357,11 @@ fn table(v: &serde_json::Value) -> String {
             e["profile"].as_str().unwrap(),
             e["role"].as_str().unwrap(),
             e["tp"],
-            if e["holdout"].as_bool().unwrap() { "holdout" } else { "fit" },
+            if e["holdout"].as_bool().unwrap() {
+                "holdout"
+            } else {
+                "fit"
+            },
             f(&e["uncalibrated"]["ttft_mape_pct"]),
             f(&e["fitted"]["ttft_mape_pct"]),
             f(&e["uncalibrated"]["itl_mape_pct"]),
@@ -269,7 +401,11 @@ fn leave_one_tp_out_llama_70b_fp8_h100_within_15_percent() {
     let name = "llama-3.3-70b-fp8/h100/vllm";
     let mut report = String::new();
     for held in [2u32, 4, 8] {
-        let fit: Vec<String> = [2u32, 4, 8].iter().filter(|t| **t != held).map(|t| t.to_string()).collect();
+        let fit: Vec<String> = [2u32, 4, 8]
+            .iter()
+            .filter(|t| **t != held)
+            .map(|t| t.to_string())
+            .collect();
         let v = fit_json(&["--measured", name, "--tp", &fit[0], "--tp", &fit[1]]);
         report += &table(&v);
         let e = v["engines"]
@@ -293,7 +429,12 @@ fn fitted_factors_feed_synth() {
     let dir = tempfile::tempdir().unwrap();
     let eff = dir.path().join("eff.json");
     ok(&[
-        "profile", "fit-roofline", "--measured", "llama-3.3-70b-fp8/h100/vllm", "--out", eff.to_str().unwrap(),
+        "profile",
+        "fit-roofline",
+        "--measured",
+        "llama-3.3-70b-fp8/h100/vllm",
+        "--out",
+        eff.to_str().unwrap(),
     ]);
     let f: serde_json::Value = serde_json::from_slice(&std::fs::read(&eff).unwrap()).unwrap();
     assert_eq!(f["schema"], "slasim.roofline-efficiency.v1");
@@ -302,8 +443,20 @@ fn fitted_factors_feed_synth() {
     // synthesised with the fitted factors, the TP4 engine is close to the measured one
     let out = dir.path().join("p");
     ok(&[
-        "profile", "synth", "--model", "meta-llama/Llama-3.3-70B-Instruct", "--gpu", "h100_sxm", "--tp", "4",
-        "--dtype", "fp8", "--efficiency", eff.to_str().unwrap(), "--out", out.to_str().unwrap(),
+        "profile",
+        "synth",
+        "--model",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "--gpu",
+        "h100_sxm",
+        "--tp",
+        "4",
+        "--dtype",
+        "fp8",
+        "--efficiency",
+        eff.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
     ]);
     let q = |p: &str, extra: &[&str]| -> f64 {
         let mut a = vec!["profile", "query", p, "--isl", "8240", "--json"];
@@ -316,8 +469,20 @@ fn fitted_factors_feed_synth() {
     assert!((syn / meas - 1.0).abs() < 0.15, "synth {syn} vs measured {meas}");
     // another GPU: same backend's factors transfer (with a note)
     let o = run(&[
-        "profile", "synth", "--model", "meta-llama/Llama-3.3-70B-Instruct", "--gpu", "h200_sxm", "--tp", "4",
-        "--dtype", "fp8", "--efficiency", eff.to_str().unwrap(), "--out", dir.path().join("q").to_str().unwrap(),
+        "profile",
+        "synth",
+        "--model",
+        "meta-llama/Llama-3.3-70B-Instruct",
+        "--gpu",
+        "h200_sxm",
+        "--tp",
+        "4",
+        "--dtype",
+        "fp8",
+        "--efficiency",
+        eff.to_str().unwrap(),
+        "--out",
+        dir.path().join("q").to_str().unwrap(),
     ]);
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no entry for h200_sxm"));
@@ -328,12 +493,22 @@ fn silicon_fit_small_run() {
     // A small, fast fit: the SGLang H200 set with few iterations and short simulations.
     let csv = repo().join("calibration/silicon/llama-3.1-8b_h200_sglang_agg.csv");
     let v = fit_json(&[
-        "--silicon", csv.to_str().unwrap(), "--iters", "15", "--max-requests", "96", "--requests-per-concurrency", "1",
+        "--silicon",
+        csv.to_str().unwrap(),
+        "--iters",
+        "15",
+        "--max-requests",
+        "96",
+        "--requests-per-concurrency",
+        "1",
     ]);
     let g = &v["groups"][0];
     assert_eq!(g["gpu"], "h200_sxm");
     assert_eq!(g["backend"], "sglang");
-    assert_eq!(g["train_fitted"]["rows"].as_u64().unwrap() + g["test_fitted"]["rows"].as_u64().unwrap(), 46);
+    assert_eq!(
+        g["train_fitted"]["rows"].as_u64().unwrap() + g["test_fitted"]["rows"].as_u64().unwrap(),
+        46
+    );
     assert!(g["objective_after"].as_f64().unwrap() <= g["objective_before"].as_f64().unwrap());
     eprintln!(
         "sglang h200 (quick): held-out TTFT MAPE {:.1} → {:.1} %, TPOT MAPE {:.1} → {:.1} %",

@@ -4,16 +4,16 @@
 mod util;
 
 mod analytic;
+mod calibrate_cli;
+mod calibrate_readers;
 mod metrics_output;
+mod plan;
 mod profile_plot;
 mod profile_query;
 mod profile_validation;
 mod sim_closed_forms;
 mod sim_properties;
 mod simulate_cli;
-mod workload_trace;
-mod calibrate_readers;
-mod verify_cli;
-mod calibrate_cli;
 mod sweep;
-mod plan;
+mod verify_cli;
+mod workload_trace;
