@@ -15,9 +15,9 @@ use super::compare::Metric;
 use super::hwrun::RunLoad;
 use super::report::Evaluation;
 use super::targets::Target;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::profile::plot::{
-    axis, encode_png, format_for, log_axis, register_bundled_font, tick, Format, FONT, PALETTE,
+    axis, format_for, log_axis, register_bundled_font, render_to_file, tick, DrawResult, Drawable, FONT, PALETTE,
 };
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
@@ -45,8 +45,6 @@ const AFTER: RGBColor = PALETTE[1];
 /// A line of a load panel: legend label, colour, points.
 type Line = (String, RGBColor, Vec<(f64, f64)>);
 
-type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
 /// The flag the output path comes from (named in errors).
 const FLAG: &str = "--plot";
 
@@ -70,28 +68,7 @@ pub fn plot_calibration(
     let fig = Figure::new(before, after, targets, title);
     register_bundled_font()?;
     let (w, h) = (WIDTH, HEIGHT);
-    let draw_err = |e: String| Error::io(out, "cannot draw the plot", std::io::Error::other(e));
-    let bytes = match format {
-        Format::Svg => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-                fig.draw(&root).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            svg.into_bytes()
-        }
-        Format::Png => {
-            let mut rgb = vec![0u8; w as usize * h as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-                fig.draw(&root).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            encode_png(&rgb, w, h).map_err(draw_err)?
-        }
-    };
-    crate::output::write_atomic(out, &bytes)
+    render_to_file(out, format, (w, h), &fig)
 }
 
 /// One set of simulated values (before / after / current).
@@ -150,6 +127,12 @@ fn gate_line(e: &Evaluation) -> String {
         )
     };
     format!("strict {} · loose {}", g(&e.gates.strict), g(&e.gates.loose))
+}
+
+impl Drawable for Figure {
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        self.draw(root)
+    }
 }
 
 impl Figure {

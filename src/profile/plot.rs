@@ -75,28 +75,7 @@ pub fn plot_profile(p: &Profile, out: &Path, tp: Option<u32>) -> Result<()> {
     let fig = Figure::new(p, tp)?;
     register_bundled_font()?;
     let (w, h) = fig.size();
-    let draw_err = |e: String| Error::io(out, "cannot draw the plot", std::io::Error::other(e));
-    let bytes = match format {
-        Format::Svg => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-                fig.draw(&root).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            svg.into_bytes()
-        }
-        Format::Png => {
-            let mut rgb = vec![0u8; w as usize * h as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-                fig.draw(&root).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            encode_png(&rgb, w, h).map_err(draw_err)?
-        }
-    };
-    crate::output::write_atomic(out, &bytes)
+    render_to_file(out, format, (w, h), &fig)
 }
 
 /// The output format from the extension of `out` (case-insensitive).
@@ -171,7 +150,48 @@ struct DecodePanels {
     thpt_vs_itl: Vec<Series>,
 }
 
-type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+/// Result of drawing on a plotters backend.
+pub(crate) type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A figure that can draw itself on any plotters backend (PNG bitmap or SVG).
+pub(crate) trait Drawable {
+    /// Draws the figure on `root`.
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+impl Drawable for Figure {
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        self.draw(root)
+    }
+}
+
+/// Renders `fig` at `size` pixels as PNG or SVG and writes it atomically to `out`; every
+/// drawing or encoding failure becomes an error naming `out`.
+pub(crate) fn render_to_file(out: &Path, format: Format, size: (u32, u32), fig: &impl Drawable) -> Result<()> {
+    let (w, h) = size;
+    let draw_err = |e: String| Error::io(out, "cannot draw the plot", std::io::Error::other(e));
+    let bytes = match format {
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                fig.draw_on(&root).map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            svg.into_bytes()
+        }
+        Format::Png => {
+            let mut rgb = vec![0u8; w as usize * h as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+                fig.draw_on(&root).map_err(|e| draw_err(e.to_string()))?;
+                root.present().map_err(|e| draw_err(e.to_string()))?;
+            }
+            encode_png(&rgb, w, h).map_err(draw_err)?
+        }
+    };
+    crate::output::write_atomic(out, &bytes)
+}
 
 impl Figure {
     fn new(p: &Profile, tp: Option<u32>) -> Result<Figure> {

@@ -6,8 +6,10 @@
 //! shared with [`crate::profile::plot`].
 
 use super::report::Report;
-use crate::error::{Error, Result};
-use crate::profile::plot::{axis, encode_png, format_for, register_bundled_font, tick, Format, FONT, PALETTE};
+use crate::error::Result;
+use crate::profile::plot::{
+    axis, format_for, register_bundled_font, render_to_file, tick, DrawResult, Drawable, FONT, PALETTE,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -21,8 +23,6 @@ const HEIGHT: u32 = 800;
 const MAX_LABELS: usize = 12;
 /// Colour of the chosen configuration.
 const CHOSEN: RGBColor = RGBColor(214, 39, 40);
-
-type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Checks that `out` names a `.png` or `.svg` file (a usage error on `--plot` otherwise).
 pub fn check_path(out: &Path) -> Result<()> {
@@ -77,28 +77,27 @@ pub fn plot_front(report: &Report, out: &Path) -> Result<()> {
         report.ranked.len(),
         front.len()
     );
-    let draw_err = |e: String| Error::io(out, "cannot draw the plot", std::io::Error::other(e));
-    let bytes = match format {
-        Format::Svg => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-                draw_fig(&root, &title, &all, &front, chosen.as_ref()).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            svg.into_bytes()
-        }
-        Format::Png => {
-            let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-                draw_fig(&root, &title, &all, &front, chosen.as_ref()).map_err(|e| draw_err(e.to_string()))?;
-                root.present().map_err(|e| draw_err(e.to_string()))?;
-            }
-            encode_png(&rgb, WIDTH, HEIGHT).map_err(draw_err)?
-        }
+    let fig = FrontFigure {
+        title: &title,
+        all: &all,
+        front: &front,
+        chosen: chosen.as_ref(),
     };
-    crate::output::write_atomic(out, &bytes)
+    render_to_file(out, format, (WIDTH, HEIGHT), &fig)
+}
+
+/// The Pareto-front figure's data, drawable on any backend.
+struct FrontFigure<'a> {
+    title: &'a str,
+    all: &'a [Pt],
+    front: &'a [Pt],
+    chosen: Option<&'a Pt>,
+}
+
+impl Drawable for FrontFigure<'_> {
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        draw_fig(root, self.title, self.all, self.front, self.chosen)
+    }
 }
 
 fn draw_fig<DB: DrawingBackend>(
