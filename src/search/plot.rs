@@ -110,6 +110,10 @@ fn draw_fig<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let xr = axis(all.iter().map(|p| &p.x));
     let yr = axis(all.iter().map(|p| &p.y));
+    // Headroom on the right and at the top so the chosen config's label and the legend
+    // (lower left) never cover the front, which sits towards the upper right.
+    let xr = xr.start..xr.end + 0.25 * (xr.end - xr.start);
+    let yr = yr.start..yr.end + 0.12 * (yr.end - yr.start);
     let (xs, ys) = (xr.end - xr.start, yr.end - yr.start);
     let x_lo = xr.start;
     let mut chart = ChartBuilder::on(root)
@@ -192,7 +196,7 @@ fn draw_fig<DB: DrawingBackend>(
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::LowerLeft)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK.mix(0.3))
         .label_font((FONT, 14))
