@@ -76,12 +76,6 @@ impl DecodeBatch {
         self.phase_counts[(step % self.phase_counts.len() as u64) as usize]
     }
 
-    /// Whether a member that joined at `join_step` with `kv_at_join` tokens needs a block at `step`.
-    #[inline]
-    pub fn needs_block(&self, join_step: u64, kv_at_join: u32, step: u64) -> bool {
-        self.class(join_step, kv_at_join) == (step % self.phase_counts.len() as u64) as usize
-    }
-
     /// Pops the next heap entry finishing at `step` (possibly stale: check the generation).
     #[inline]
     pub fn pop_finished(&mut self, step: u64) -> Option<(u32, u32)> {

@@ -269,18 +269,16 @@ impl Engine {
             return 0.0;
         }
         let step = self.decode_step;
-        let mut need = self.batch.blocks_needed(step) as u64;
-        while need > self.kv.free() {
-            match self.preempt_newest(reqs) {
-                Some(freed_need) => need -= freed_need as u64,
-                None => break,
+        // Preempting a decoder also removes its own block need from the batch's count.
+        while self.batch.blocks_needed(step) as u64 > self.kv.free() {
+            if !self.preempt_newest(reqs) {
+                break;
             }
-            need = need.min(self.batch.blocks_needed(step) as u64);
         }
         if self.batch.count == 0 {
             return 0.0;
         }
-        let need = need.min(self.kv.free());
+        let need = (self.batch.blocks_needed(step) as u64).min(self.kv.free());
         self.kv.alloc(need);
         self.iter_has_decode = true;
         let kv_tokens = (self.batch.kv_tokens_before(step) + self.batch.count as i64) as f64;
@@ -351,22 +349,17 @@ impl Engine {
         }
     }
 
-    /// Preempts the newest running request. Returns 1 if it was a decoder that needed a block
-    /// this step (so the step needs one block fewer), else 0; `None` if nothing is running.
-    fn preempt_newest(&mut self, reqs: &mut RequestSlab) -> Option<u32> {
+    /// Preempts the newest running request; false if nothing is running.
+    fn preempt_newest(&mut self, reqs: &mut RequestSlab) -> bool {
         while let Some((slot, g)) = self.running_order.pop() {
             let r = *reqs.get(slot);
             if r.generation != g || !(r.phase == Phase::Decoding || r.phase == Phase::Prefilling) {
                 continue;
             }
-            let mut saved = 0;
             let step = self.decode_step;
             let r = reqs.get_mut(slot);
             match r.phase {
                 Phase::Decoding => {
-                    if self.batch.needs_block(r.join_step, r.kv_at_join, step) {
-                        saved = 1;
-                    }
                     let progressed = (step - r.join_step) as u32;
                     let kv_now = r.kv_at_join + progressed;
                     self.batch.leave(r.join_step, r.kv_at_join);
@@ -385,9 +378,9 @@ impl Engine {
             r.preemptions += 1;
             self.preemptions += 1;
             self.waiting.push_front(slot);
-            return Some(saved);
+            return true;
         }
-        None
+        false
     }
 
     /// Ends the current iteration at `now`: advances decode and prefill progress and appends
