@@ -12,6 +12,12 @@
 //! * [`workload`] — arrival processes, request-length models, trace replay.
 //! * [`metrics`] — per-request records, percentiles, goodput, output formats.
 //! * [`sim`] — the discrete-event simulator: events, engines, schedulers, KV cache, router.
+//! * [`calibrate`] — hardware-run readers, error/MAPE/gates, fitting calibration parameters, `verify`.
+//! * [`analytic`] — model cards, GPU catalog, roofline step-time model, synthesised profiles.
+//! * [`search`] — config sweeps: search space, ranking, Pareto front, shards.
+//! * [`plan`] — the SLA planner's replica arithmetic, checked by simulation; Dynamo YAML.
+//! * [`optimize`] — the Nelder–Mead driver shared by the fits.
+//! * [`bench`] — the reference performance scenario.
 //! * [`output`] — writing result files atomically, text tables.
 //! * [`error`] — typed errors naming file, field and expectation.
 
@@ -21,6 +27,7 @@ pub mod calibrate;
 pub mod cli;
 pub mod error;
 pub mod metrics;
+pub mod optimize;
 pub mod output;
 pub mod plan;
 pub mod profile;

@@ -8,8 +8,7 @@
 //! the box are clamped and penalised `10 · Σ (u − clamp(u))²`.
 
 use super::efficiency::{Efficiency, PARAMS};
-use argmin::core::{CostFunction, Executor};
-use argmin::solver::neldermead::NelderMead;
+use argmin::core::CostFunction;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -100,41 +99,8 @@ impl<F: Fn(&Efficiency) -> f64 + Sync> CostFunction for CostRef<'_, '_, F> {
     }
 }
 
-fn halton(i: usize, base: usize) -> f64 {
-    let (mut f, mut r, mut i) = (1.0, 0.0, i);
-    while i > 0 {
-        f /= base as f64;
-        r += f * (i % base) as f64;
-        i /= base;
-    }
-    r
-}
-
 fn run<F: Fn(&Efficiency) -> f64 + Sync>(cost: &Cost<F>, start: Vec<f64>, max_iters: u64) -> (Vec<f64>, f64) {
-    let d = start.len();
-    let mut simplex = vec![start.clone()];
-    for k in 0..d {
-        let mut v = start.clone();
-        v[k] = if v[k] > 0.8 { v[k] - 0.12 } else { v[k] + 0.12 };
-        simplex.push(v);
-    }
-    let solver = match NelderMead::new(simplex).with_sd_tolerance(1e-9) {
-        Ok(s) => s,
-        Err(_) => return (start, f64::INFINITY),
-    };
-    match Executor::new(CostRef(cost), solver)
-        .configure(|s| s.max_iters(max_iters))
-        .run()
-    {
-        Ok(res) => {
-            let st = res.state();
-            match &st.best_param {
-                Some(p) => (p.clone(), st.best_cost),
-                None => (start, f64::INFINITY),
-            }
-        }
-        Err(_) => (start, f64::INFINITY),
-    }
+    crate::optimize::nelder_mead(CostRef(cost), start, 0.12, 1e-9, max_iters)
 }
 
 /// Minimises `data(θ) + prior` over the efficiency factors, starting at `initial`.
@@ -170,7 +136,7 @@ pub fn search<F: Fn(&Efficiency) -> f64 + Sync>(data: &F, initial: Efficiency, o
         // box is hopeless; the useful region is within a decade or so of typical values.
         starts.push(
             (0..u0.len())
-                .map(|k| (u0[k] + 0.5 * (halton(i, primes[k % primes.len()]) - 0.5)).clamp(0.0, 1.0))
+                .map(|k| (u0[k] + 0.5 * (crate::optimize::halton(i, primes[k % primes.len()]) - 0.5)).clamp(0.0, 1.0))
                 .collect(),
         );
     }

@@ -15,8 +15,7 @@ use super::compare::Metric;
 use super::params::Param;
 use super::targets::{simulate_target, Target};
 use crate::sim::calibration::Calibration;
-use argmin::core::{CostFunction, Executor};
-use argmin::solver::neldermead::NelderMead;
+use argmin::core::CostFunction;
 use rayon::prelude::*;
 
 /// Fit settings.
@@ -109,38 +108,8 @@ impl CostFunction for &Cost<'_> {
     }
 }
 
-fn halton(i: usize, base: usize) -> f64 {
-    let (mut f, mut r, mut i) = (1.0, 0.0, i);
-    while i > 0 {
-        f /= base as f64;
-        r += f * (i % base) as f64;
-        i /= base;
-    }
-    r
-}
-
 fn nelder_mead(cost: &Cost, start: Vec<f64>, max_iters: u64) -> (Vec<f64>, f64) {
-    let d = start.len();
-    let mut simplex = vec![start.clone()];
-    for k in 0..d {
-        let mut v = start.clone();
-        v[k] = if v[k] > 0.8 { v[k] - 0.15 } else { v[k] + 0.15 };
-        simplex.push(v);
-    }
-    let solver = match NelderMead::new(simplex).with_sd_tolerance(1e-7) {
-        Ok(s) => s,
-        Err(_) => return (start.clone(), f64::INFINITY),
-    };
-    match Executor::new(cost, solver).configure(|s| s.max_iters(max_iters)).run() {
-        Ok(res) => {
-            let st = res.state();
-            match (&st.best_param, st.best_cost) {
-                (Some(p), c) => (p.clone(), c),
-                (None, _) => (start, f64::INFINITY),
-            }
-        }
-        Err(_) => (start, f64::INFINITY),
-    }
+    crate::optimize::nelder_mead(cost, start, 0.15, 1e-7, max_iters)
 }
 
 /// Fits `opts.params` (and, when candidates are given, `prefill_max_num_seqs`) to the
@@ -182,7 +151,7 @@ pub fn fit(targets: &[&Target], initial: &Calibration, opts: &FitOptions) -> Fit
         for i in 1..=opts.starts {
             starts.push(
                 (0..d)
-                    .map(|k| 0.05 + 0.9 * halton(i, primes[k % primes.len()]))
+                    .map(|k| 0.05 + 0.9 * crate::optimize::halton(i, primes[k % primes.len()]))
                     .collect(),
             );
         }
