@@ -335,7 +335,7 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
             ttft_ms: f64::INFINITY,
             itl_ms: f64::INFINITY,
         },
-        metrics: MetricsMode::ExactWithRecords,
+        metrics: MetricsMode::Exact,
     };
     let out = simulate(&spec)?;
     let skip = if !o.exclude_first_wave || n <= c as u64 {

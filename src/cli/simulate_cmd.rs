@@ -61,11 +61,7 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
     let cal = a.deployment.calibration()?;
     let sla = a.sla.sla()?;
     let workloads = a.workload.workloads()?;
-    let mode = if a.requests_csv.is_some() {
-        MetricsMode::ExactWithRecords
-    } else {
-        MetricsMode::Exact
-    };
+    let mode = MetricsMode::Exact;
     let specs: Vec<SimSpec> = workloads
         .into_iter()
         .map(|w| SimSpec {

@@ -408,12 +408,6 @@ impl MetricsCollector {
         }
     }
 
-    /// An exact collector whose records are available through [`records`](Self::records) (every
-    /// exact collector keeps them; this name says so at the call site).
-    pub fn exact_keeping_records() -> Self {
-        Self::exact()
-    }
-
     /// A streaming collector: bounded memory (≈ 8.5 MB, fixed at construction; pages are touched
     /// only as values land in them), percentiles within 0.1 %. Goodput for an SLA is estimated
     /// from a joint (TTFT, ITL) histogram — exact except for requests within ≈ 1.6 % of a target;

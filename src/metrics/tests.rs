@@ -521,7 +521,7 @@ fn requests_csv_header_and_rows() {
 
 #[test]
 fn exact_collector_keeps_records() {
-    let c = collect(MetricsCollector::exact_keeping_records(), &five());
+    let c = collect(MetricsCollector::exact(), &five());
     assert_eq!(c.records(), five().as_slice());
     assert_eq!(c.count(), 5);
     assert!(!c.is_streaming());

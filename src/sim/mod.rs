@@ -49,10 +49,8 @@ use router::{Router, WorkerLoad};
 /// How per-request metrics are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricsMode {
-    /// Exact percentiles (stores each metric's values).
+    /// Exact percentiles; keeps every request record (for `--requests-csv`).
     Exact,
-    /// Exact, and keeps every request record (for `--requests-csv`).
-    ExactWithRecords,
     /// Bounded memory histograms (≤ 0.1 % percentile error), for very large runs.
     Streaming,
 }
@@ -161,7 +159,6 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
         MetricsMode::Exact => {
             MetricsCollector::exact_with_capacity(spec.workload.request_count().unwrap_or(0).min(1 << 22) as usize)
         }
-        MetricsMode::ExactWithRecords => MetricsCollector::exact_keeping_records(),
         MetricsMode::Streaming => MetricsCollector::streaming_with_sla(spec.sla),
     };
     let mut sim = Simulation {

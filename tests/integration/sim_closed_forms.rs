@@ -33,7 +33,7 @@ fn run(deployment: Deployment, workload: WorkloadSpec, calibration: Calibration)
         workload,
         calibration,
         sla: SLA,
-        metrics: MetricsMode::ExactWithRecords,
+        metrics: MetricsMode::Exact,
     };
     simulate(&spec).expect("simulate")
 }

@@ -192,7 +192,7 @@ fn spec_of(c: &Case) -> SimSpec {
         ),
         calibration,
         sla: SLA,
-        metrics: MetricsMode::ExactWithRecords,
+        metrics: MetricsMode::Exact,
     }
 }
 
@@ -328,7 +328,7 @@ fn tiny_kv_cache_preempts_and_still_completes_everything() {
                 workload: WorkloadSpec::new(LoadSpec::Concurrency(16), LengthModel::fixed(isl, osl), Some(120), 4),
                 calibration: Calibration::default(),
                 sla: SLA,
-                metrics: MetricsMode::ExactWithRecords,
+                metrics: MetricsMode::Exact,
             };
             let out = simulate(&spec).expect("simulate");
             eprintln!(
