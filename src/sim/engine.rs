@@ -7,10 +7,11 @@
 //! * prefill part: prefill curve at S = prompt tokens scheduled in the iteration, × prefill scale;
 //! * decode part: decode surface at (Σ KV tokens of the batch ÷ the surface's KV scale, mean
 //!   context), × decode scale — KV counted after this step's token is written;
-//! * a mixed iteration is the sum of both; plus `iteration_overhead_ms`; a prefill worker adds
-//!   `prefill_handoff_ms` per request whose prefill completes in the iteration (at the end of
-//!   the iteration, after the prefill compute: those requests' first token is out when the
-//!   compute ends, so the hand-off occupies the worker without being on the TTFT path).
+//! * a mixed iteration is the sum of both; plus `iteration_overhead_ms`.
+//! * A prefill worker then stays busy `prefill_handoff_ms` per request whose prefill completed
+//!   in the iteration ([`Engine::finish_iteration`] returns that time): the first token is out
+//!   when the compute ends, so the hand-off occupies the worker without being on the TTFT path,
+//!   and the KV transfer starts when the hand-off ends.
 //!
 //! At its end every decoding request in the batch has one more token and prefill chunks
 //! advance. KV is block-granular: admission takes the blocks of the whole prompt (or
@@ -137,8 +138,6 @@ pub struct Engine {
     // Current iteration:
     chunks: Vec<(u32, u32)>,
     iter_has_decode: bool,
-    /// Hand-off time at the end of the current iteration, ns (prefill workers).
-    iter_handoff_ns: u64,
 }
 
 impl Engine {
@@ -160,7 +159,6 @@ impl Engine {
             peak_kv_blocks: 0,
             chunks: Vec::new(),
             iter_has_decode: false,
-            iter_handoff_ns: 0,
         }
     }
 
@@ -216,20 +214,11 @@ impl Engine {
         if self.chunks.is_empty() && !self.iter_has_decode {
             return None;
         }
-        self.iter_handoff_ns = 0;
-        if self.p.handoff_ms > 0.0 {
-            let done = self
-                .chunks
-                .iter()
-                .filter(|(s, c)| reqs.get(*s).prefilled + c == reqs.get(*s).prefill_target)
-                .count();
-            self.iter_handoff_ns = ms_to_ns(self.p.handoff_ms * done as f64);
-        }
         ms += self.p.iteration_overhead_ms;
         self.peak_kv_blocks = self.peak_kv_blocks.max(self.kv.used());
         self.busy = true;
         self.iterations += 1;
-        Some(ms_to_ns(ms).max(1) + self.iter_handoff_ns)
+        Some(ms_to_ns(ms).max(1))
     }
 
     /// Decode worker: admits transferred requests into the decode batch (FCFS, while the batch
@@ -384,8 +373,9 @@ impl Engine {
     }
 
     /// Ends the current iteration at `now`: advances decode and prefill progress and appends
-    /// the requests that leave the engine to `exits`.
-    pub fn finish_iteration(&mut self, now: u64, reqs: &mut RequestSlab, exits: &mut Vec<Exit>) {
+    /// the requests that leave the engine to `exits`. Returns the hand-off time (ns) the engine
+    /// stays busy for after the iteration (prefill workers with `prefill_handoff_ms`; else 0).
+    pub fn finish_iteration(&mut self, now: u64, reqs: &mut RequestSlab, exits: &mut Vec<Exit>) -> u64 {
         self.busy = false;
         if self.iter_has_decode {
             self.tokens_generated += self.batch.count as u64;
@@ -406,7 +396,7 @@ impl Engine {
             }
             self.decode_step += 1;
         }
-        let mut any_done = false;
+        let mut prefills_done = 0u32;
         for i in 0..self.chunks.len() {
             let (slot, chunk) = self.chunks[i];
             let r = reqs.get_mut(slot);
@@ -414,12 +404,11 @@ impl Engine {
             if r.prefilled < r.prefill_target {
                 continue;
             }
-            any_done = true;
+            prefills_done += 1;
             r.generated += 1;
             self.tokens_generated += 1;
             if r.first_token_ns == u64::MAX {
-                // the prefill compute ended before this iteration's hand-off time
-                r.first_token_ns = now - self.iter_handoff_ns + self.p.ttft_overhead_ns;
+                r.first_token_ns = now + self.p.ttft_overhead_ns;
             }
             r.generation = r.generation.wrapping_add(1);
             if r.generated >= r.osl {
@@ -440,7 +429,7 @@ impl Engine {
                 self.running_order.push((slot, g));
             }
         }
-        if any_done {
+        if prefills_done > 0 {
             self.prefilling.retain(|s| {
                 let r = reqs.get(*s);
                 r.phase == Phase::Prefilling && r.prefilled < r.prefill_target
@@ -452,6 +441,7 @@ impl Engine {
                 r.generation == *g && matches!(r.phase, Phase::Decoding | Phase::Prefilling)
             });
         }
+        ms_to_ns(self.p.handoff_ms * prefills_done as f64)
     }
 
     /// Releases blocks a prefill worker held for a request whose KV transfer finished.

@@ -16,6 +16,8 @@ pub enum Event {
     IterationEnd(u32),
     /// A request's KV cache has arrived at its decode worker (disaggregated serving).
     TransferDone(u32),
+    /// A prefill worker's hand-off time after an iteration is over; it may start the next one.
+    HandoffDone(u32),
 }
 
 /// Time-ordered event queue.

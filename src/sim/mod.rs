@@ -244,6 +244,10 @@ impl Simulation<'_> {
                 }
                 Event::IterationEnd(e) => self.end_iteration(e as usize, t),
                 Event::TransferDone(slot) => self.transfer_done(slot, t),
+                Event::HandoffDone(e) => {
+                    self.engines[e as usize].busy = false;
+                    self.try_start(e as usize, t);
+                }
             }
         }
         let metrics = self.collector.finish(&self.spec.sla, self.spec.deployment.num_gpus());
@@ -321,27 +325,27 @@ impl Simulation<'_> {
 
     fn end_iteration(&mut self, e: usize, now: u64) {
         let mut exits = std::mem::take(&mut self.exits);
-        self.engines[e].finish_iteration(now, &mut self.reqs, &mut exits);
+        let handoff = self.engines[e].finish_iteration(now, &mut self.reqs, &mut exits);
         for x in exits.drain(..) {
             match x {
                 Exit::Completed(slot) => self.complete(slot, now),
-                Exit::PrefillDone(slot) => self.start_transfer(slot, now),
+                // the KV leaves once the hand-off work on the prefill worker is done
+                Exit::PrefillDone(slot) => self.start_transfer(slot, now + handoff),
             }
         }
         self.exits = exits;
-        self.try_start(e, now);
+        if handoff > 0 {
+            self.engines[e].busy = true;
+            self.q.push(now + handoff, Event::HandoffDone(e as u32));
+        } else {
+            self.try_start(e, now);
+        }
     }
 
     fn complete(&mut self, slot: u32, now: u64) {
         let r = *self.reqs.get(slot);
-        // The last token reaches the client `ttft_overhead_ms` after the engine produced it; a
-        // one-token request's last token is its first (on a prefill worker that is before the
-        // iteration's hand-off time ends).
-        let completion_ns = if r.osl <= 1 {
-            r.first_token_ns
-        } else {
-            now + self.ttft_overhead_ns
-        };
+        // The last token reaches the client `ttft_overhead_ms` after the engine produced it.
+        let completion_ns = now + self.ttft_overhead_ns;
         let rec = RequestRecord {
             id: r.id,
             arrival_ns: r.arrival_ns,
@@ -356,8 +360,8 @@ impl Simulation<'_> {
         self.reqs.remove(slot);
         if self.closed_loop {
             // AIPerf semantics: the client sends the next request when this one has finished
-            // from its point of view, i.e. at the completion time (never in the simulated past)
-            self.push_next_closed_arrival(completion_ns.max(now));
+            // from its point of view, i.e. at the completion time.
+            self.push_next_closed_arrival(completion_ns);
         }
     }
 
