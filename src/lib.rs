@@ -15,6 +15,8 @@
 //! * [`calibrate`] — hardware-run readers, error/MAPE/gates, fitting calibration parameters, `verify`.
 //! * [`analytic`] — model cards, GPU catalog, roofline step-time model, synthesised profiles.
 //! * [`search`] — config sweeps: search space, ranking, Pareto front, shards.
+//! * [`methods`] — profiling-method comparison: real results folders and the offline testbed
+//!   study (AIC-ALL, Online-ALL, stack rank, Bayesian search, …) behind one `Method` trait.
 //! * [`plan`] — the SLA planner's replica arithmetic, checked by simulation; Dynamo YAML.
 //! * [`optimize`] — the Nelder–Mead driver shared by the fits.
 //! * [`bench`] — the reference performance scenario.
@@ -26,6 +28,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod cli;
 pub mod error;
+pub mod methods;
 pub mod metrics;
 pub mod optimize;
 pub mod output;

@@ -6,6 +6,7 @@
 pub mod args;
 mod bench_cmd;
 mod calibrate_cmd;
+mod compare_cmd;
 mod merge_cmd;
 mod plan_cmd;
 mod profile_cmd;
@@ -51,6 +52,9 @@ pub enum Command {
     /// Plan prefill/decode replicas for a target rate and SLA (Dynamo SLA-planner arithmetic),
     /// check the plan by simulation, and write a DynamoGraphDeployment YAML.
     Plan(Box<plan_cmd::PlanArgs>),
+    /// Compare profiling methods (AIC-ALL, Online-ALL, stack rank, Bayesian search, …) on cost,
+    /// predictive accuracy and regret: real results folders or an offline testbed study.
+    CompareMethods(Box<compare_cmd::CompareArgs>),
 }
 
 /// Runs a parsed command line; returns the process exit code (0 or 1), or an error (exit 2).
@@ -64,5 +68,6 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Sweep(a) => sweep_cmd::run(*a),
         Command::Merge(a) => merge_cmd::run(a),
         Command::Plan(a) => plan_cmd::run(*a),
+        Command::CompareMethods(a) => compare_cmd::run(*a),
     }
 }

@@ -81,6 +81,19 @@ pub fn resolve_all(sources: &mut Sources, configs: &[ConfigPoint]) -> Result<()>
     }
 }
 
+/// A copy of `e` serving only `role`: a prefill engine drops its decode surface, a decode
+/// engine its prefill curve (an agg engine keeps both).
+pub fn engine_for_role(e: &EngineProfile, role: Role) -> EngineProfile {
+    let mut e = e.clone();
+    e.role = role;
+    match role {
+        Role::Prefill => e.decode = None,
+        Role::Decode => e.prefill = None,
+        Role::Agg => {}
+    }
+    e
+}
+
 /// The deployment of `c`, with its origin and the profile names of its prefill and decode
 /// engines. Needs [`resolve_all`] first.
 pub fn deployment_for(
@@ -94,16 +107,7 @@ pub fn deployment_for(
             format!("no profile data for the {r} role at TP {t} (see the sweep's first error)"),
         )
     };
-    let strip = |e: &EngineProfile, role: Role| {
-        let mut e = e.clone();
-        e.role = role;
-        match role {
-            Role::Prefill => e.decode = None,
-            Role::Decode => e.prefill = None,
-            Role::Agg => {}
-        }
-        e
-    };
+    let strip = engine_for_role;
     let base = DeploymentOptions {
         max_num_seqs: Some(c.max_num_seqs),
         scheduler: Some(c.scheduler),

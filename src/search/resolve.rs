@@ -271,6 +271,12 @@ impl Sources {
                 });
             }
         }
+        self.analytic_source(role, tp)
+    }
+
+    /// The analytic roofline estimate of `role` at `tp` (never a measured candidate, never
+    /// cached): what a static estimator knows before anything is deployed.
+    pub fn analytic_source(&self, role: Role, tp: u32) -> Result<EngineSource> {
         let base = self.analytic.as_ref().map_err(|why| {
             let flag = match role {
                 Role::Agg => "--tp",
