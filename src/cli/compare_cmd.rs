@@ -160,7 +160,6 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             plots: !a.no_plots,
             criteria: Criteria::default(),
         };
-        eprintln!("building the testbed (right-sizing every configuration by simulation)…");
         let r = study::run(&opts)?;
         print!("{}", study::summary_text(&r));
         eprintln!("wrote {}", a.out.display());

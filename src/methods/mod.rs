@@ -316,3 +316,31 @@ pub fn parse_methods(list: &str, p: MethodParams) -> Result<Vec<Box<dyn Method>>
     }
     names.into_iter().map(|n| registry(n, p)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_signed_relative_to_actual() {
+        assert_eq!(error_pct(110.0, 100.0), Some(10.0));
+        assert_eq!(error_pct(90.0, 100.0), Some(-10.0));
+        assert_eq!(error_pct(1.0, 0.0), None);
+        assert_eq!(error_pct(f64::NAN, 1.0), None);
+    }
+
+    #[test]
+    fn method_lists_parse_and_always_include_the_baseline() {
+        let p = MethodParams { top: 2, budget: 3 };
+        let m = parse_methods("bayes, stack-rank,bayes", p).unwrap();
+        let names: Vec<String> = m.iter().map(|m| m.name()).collect();
+        assert_eq!(names, vec!["online-all", "bayes --budget 3", "stack-rank --top 2"]);
+        let err = parse_methods("magic", p).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("unknown method `magic`"), "{err}");
+        assert!(parse_methods(" , ", p).is_err());
+        assert!(parse_methods("bayes", MethodParams { top: 1, budget: 0 }).is_err());
+        for (n, _) in METHOD_NAMES {
+            assert!(registry(n, p).is_ok(), "{n}");
+        }
+    }
+}

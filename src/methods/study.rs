@@ -775,3 +775,41 @@ pub fn run(opts: &StudyOptions) -> Result<StudyResults> {
     }
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_is_mean_sample_sd_and_range() {
+        let s = Spread::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(s.mean, 2.5);
+        assert!((s.sd - 1.290_994_448_735_805_6).abs() < 1e-12);
+        assert_eq!((s.min, s.max), (1.0, 4.0));
+        assert_eq!(Spread::of(&[5.0]).sd, 0.0);
+        assert_eq!(Spread::of(&[]), Spread::default());
+    }
+
+    fn agg(hours: f64, mape: f64, regret: f64) -> Aggregate {
+        Aggregate {
+            deployments: Spread::default(),
+            hours: Spread::of(&[hours]),
+            gpu_hours: Spread::default(),
+            regret_pct: Spread::of(&[regret]),
+            mape_medium_pct: Spread::of(&[mape]),
+            mape_all_pct: Spread::default(),
+            picks: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn criteria_compare_with_the_baseline() {
+        let t = Criteria::default();
+        let base = agg(10.0, 5.0, 0.0);
+        let c = criteria(&agg(5.0, 25.0, 9.9), &base, &t);
+        assert!(c.faster && c.accurate && c.low_regret && c.pass, "{c:?}");
+        let c = criteria(&agg(5.1, 25.1, 10.0), &base, &t);
+        assert!(!c.faster && !c.accurate && !c.low_regret && !c.pass, "{c:?}");
+        assert!((c.speedup_pct - 49.0).abs() < 1e-9);
+    }
+}

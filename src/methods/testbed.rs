@@ -745,3 +745,66 @@ impl Testbed {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_bs_follows_the_test_plan() {
+        assert_eq!(max_bs_rule(1), 8);
+        assert_eq!(max_bs_rule(2), 8);
+        assert_eq!(max_bs_rule(4), 32);
+        assert_eq!(max_bs_rule(8), 64);
+        assert_eq!(max_bs_rule(16), 64);
+    }
+
+    #[test]
+    fn load_levels_are_the_plan_fractions_and_strictly_increase() {
+        let l = load_levels(8);
+        let c: Vec<u32> = l.iter().map(|(_, c)| *c).collect();
+        assert_eq!(c, vec![1, 4, 7, 9]);
+        assert_eq!(l[1].0, "medium");
+        let c: Vec<u32> = load_levels(64).iter().map(|(_, c)| *c).collect();
+        assert_eq!(c, vec![1, 32, 58, 70]);
+        let c: Vec<u32> = load_levels(1).iter().map(|(_, c)| *c).collect();
+        assert_eq!(c, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn smallest_finds_the_threshold_of_a_monotone_predicate() {
+        for t in [1u32, 2, 3, 37, 64, 65, 255, 256] {
+            let mut calls = 0;
+            let got = Testbed::smallest(|n| {
+                calls += 1;
+                Ok(n >= t)
+            })
+            .unwrap();
+            assert_eq!(got, Some(t), "threshold {t}");
+            assert!(calls <= 2 * 9 + 1, "{calls} probes for {t}");
+        }
+        assert_eq!(Testbed::smallest(|_| Ok(false)).unwrap(), None);
+    }
+
+    #[test]
+    fn measurement_noise_is_seeded_and_zero_noise_is_identity() {
+        let p = crate::profile::resolve("llama-3.3-70b-fp8/h100/vllm").unwrap();
+        let e = p.agg_engine(Some(4), "--tp").unwrap();
+        let pair = EnginePair {
+            prefill: engine_for_role(&e, Role::Prefill),
+            decode: engine_for_role(&e, Role::Decode),
+        };
+        let same = measured_pair(&pair, 0.0, &mut noise_rng(1, 2, 3)).unwrap();
+        assert_eq!(same.prefill.prefill, pair.prefill.prefill);
+        let a = measured_pair(&pair, 0.05, &mut noise_rng(1, 2, 3)).unwrap();
+        let b = measured_pair(&pair, 0.05, &mut noise_rng(1, 2, 3)).unwrap();
+        let c = measured_pair(&pair, 0.05, &mut noise_rng(9, 2, 3)).unwrap();
+        assert_eq!(a.prefill.prefill, b.prefill.prefill);
+        assert_ne!(a.prefill.prefill, c.prefill.prefill);
+        let (t0, t1) = (
+            pair.prefill.prefill.as_ref().unwrap().ttft_ms(2048.0),
+            a.prefill.prefill.as_ref().unwrap().ttft_ms(2048.0),
+        );
+        assert!((t1 / t0 - 1.0).abs() < 0.25, "{t0} vs {t1}");
+    }
+}
