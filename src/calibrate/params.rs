@@ -116,6 +116,17 @@ impl Param {
         }
     }
 
+    /// Distance of `v` from the neutral calibration in the prior's units: ln(v) for the time
+    /// scales (neutral 1), seconds for the times (neutral 0 ms) and ms for the per-token KV
+    /// transfer time (neutral 0).
+    pub fn prior_deviation(self, v: f64) -> f64 {
+        match self {
+            Param::PrefillTimeScale | Param::DecodeTimeScale => v.max(1e-12).ln(),
+            Param::KvTransferMsPerToken => v,
+            _ => v / 1000.0,
+        }
+    }
+
     /// Reads the parameter from a calibration.
     pub fn get(self, c: &Calibration) -> f64 {
         match self {
@@ -161,6 +172,24 @@ pub fn default_fit_params(disagg: bool) -> Vec<Param> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prior_deviation_is_zero_at_neutral() {
+        let neutral = Calibration::default();
+        for p in [
+            Param::PrefillTimeScale,
+            Param::DecodeTimeScale,
+            Param::TtftOverheadMs,
+            Param::IterationOverheadMs,
+            Param::PrefillHandoffMs,
+            Param::KvTransferLatencyMs,
+            Param::KvTransferMsPerToken,
+        ] {
+            assert_eq!(p.prior_deviation(p.get(&neutral)), 0.0, "{p:?}");
+        }
+        assert!((Param::PrefillTimeScale.prior_deviation(std::f64::consts::E) - 1.0).abs() < 1e-12);
+        assert_eq!(Param::TtftOverheadMs.prior_deviation(500.0), 0.5);
+    }
 
     #[test]
     fn unit_mapping_round_trips() {

@@ -63,6 +63,11 @@ pub struct CalibrateArgs {
     /// Nelder–Mead iterations per start.
     #[arg(long, default_value_t = 250)]
     pub max_iters: u64,
+    /// Weight of the prior toward the neutral calibration (scales 1, times 0): adds
+    /// λ·Σ deviation² (ln of a scale, seconds of a time) to the objective, so a parameter the
+    /// runs cannot pin down stays neutral instead of drifting; 0 disables it.
+    #[arg(long, default_value_t = crate::calibrate::fit::DEFAULT_PRIOR_WEIGHT, value_name = "λ")]
+    pub prior_weight: f64,
     /// Leave-one-out: for each run, fit on the others and predict it.
     #[arg(long)]
     pub loo: bool,
@@ -148,7 +153,11 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
         starts: a.starts,
         max_iters: a.max_iters.max(1),
         prefill_batch_candidates,
+        prior_weight: a.prior_weight,
     };
+    if !(a.prior_weight.is_finite() && a.prior_weight >= 0.0) {
+        return Err(Error::usage("--prior-weight", format!("expected λ ≥ 0, got {}", a.prior_weight)));
+    }
     if (a.fit || a.loo) && targets.iter().all(|t| t.holdout) {
         return Err(Error::usage("--fit", "every run is held out: nothing to fit on"));
     }

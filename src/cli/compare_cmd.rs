@@ -85,6 +85,10 @@ pub struct CompareArgs {
     /// Mode 2: TPs of the space, comma-separated (default: the testbed's measured TPs).
     #[arg(long, value_delimiter = ',', help_heading = "Mode 2 (testbed study)")]
     pub tp: Option<Vec<u32>>,
+    /// Mode 2: serving modes of the space: disaggregated prefill/decode pairs and/or
+    /// aggregated engines.
+    #[arg(long, value_delimiter = ',', default_value = "disagg,agg", help_heading = "Mode 2 (testbed study)")]
+    pub mode: Vec<crate::sim::deployment::Mode>,
     /// Mode 2: the realistic load MIN:MAX:PERIOD_S (req/s, s), run for one period.
     #[arg(long, default_value = "5:45:1800", help_heading = "Mode 2 (testbed study)")]
     pub sinusoid: String,
@@ -135,6 +139,7 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             testbed: TestbedSpec {
                 profile: tb,
                 tps: a.tp,
+                modes: a.mode,
                 isl: a.isl,
                 osl: a.osl,
                 sla,

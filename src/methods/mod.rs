@@ -166,7 +166,7 @@ impl<'a> Session<'a> {
     }
 
     /// Features of configuration `i` scaled to [0, 1]: log2 of prefill and decode TP over log2
-    /// of the largest TP.
+    /// of the largest TP, and 1 for an aggregated engine (0 for a disaggregated pair).
     pub fn features(&self, i: usize) -> Vec<f64> {
         let max = self
             .testbed
@@ -178,7 +178,8 @@ impl<'a> Session<'a> {
             .max(2);
         let l = |t: u32| f64::from(t).log2() / f64::from(max).log2();
         let c = &self.testbed.configs[i];
-        vec![l(c.prefill_tp), l(c.decode_tp)]
+        let agg = if c.mode == crate::sim::deployment::Mode::Agg { 1.0 } else { 0.0 };
+        vec![l(c.prefill_tp), l(c.decode_tp), agg]
     }
 
     /// The method's random stream.

@@ -547,7 +547,12 @@ fn recommend(methods: &[MethodReport], t: &Criteria) -> Vec<String> {
 /// The number format of `summary.txt` (1 decimal); tests compare it with the JSON.
 pub fn fmt1(x: f64) -> String {
     if x.is_finite() {
-        format!("{x:.1}")
+        let s = format!("{x:.1}");
+        if s == "-0.0" {
+            "0.0".into()
+        } else {
+            s
+        }
     } else {
         "n/a".into()
     }
@@ -650,7 +655,7 @@ pub fn summary_text(r: &StudyResults) -> String {
     let _ = writeln!(
         s,
         "{:<8} {:>6} {:<22} {:>10} {:>12} {:>12} {:>12}",
-        "config", "MAX_BS", "truth origin", "truth P/D", "truth g/GPU", "oracle g/GPU", "static g/GPU"
+        "config", "MAX_BS", "truth origin", "P/D or R", "truth g/GPU", "oracle g/GPU", "static g/GPU"
     );
     for c in &t.configs {
         let _ = writeln!(
@@ -659,7 +664,10 @@ pub fn summary_text(r: &StudyResults) -> String {
             c.config.id,
             c.config.max_bs,
             c.truth_origin,
-            format!("{}/{}", c.truth.prefill_workers, c.truth.decode_workers),
+            match c.config.mode {
+                crate::sim::deployment::Mode::Agg => format!("R{}", c.truth.prefill_workers),
+                crate::sim::deployment::Mode::Disagg => format!("{}/{}", c.truth.prefill_workers, c.truth.decode_workers),
+            },
             fmt3(c.truth.goodput_per_gpu),
             fmt3(c.oracle.goodput_per_gpu),
             fmt3(c.static_goodput_per_gpu)

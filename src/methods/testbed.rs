@@ -2,10 +2,12 @@
 //! performance, a cheap oracle, a static estimate, a deployment cost model and noise.
 //!
 //! # Configurations
-//! A configuration is a disaggregated engine pair — prefill TP × decode TP over the testbed's TP
-//! list (default: the TPs the testbed profile measured, else 1, 2, 4, 8) — with the batch cap
-//! `MAX_BS` of the test plan ([`max_bs_rule`]). Replica counts are not a choice of the method:
-//! a deployment is *right-sized* for the realistic load (below), as the SLA planner would.
+//! Over the testbed's TP list (default: the TPs the testbed profile measured, else 1, 2, 4, 8):
+//! every disaggregated engine pair — prefill TP × decode TP (id `p2d4`) — and every aggregated
+//! engine TP (id `agg-tp4`), each with the batch cap `MAX_BS` of the test plan
+//! ([`max_bs_rule`] of the decode, or aggregated, TP). Replica counts are not a choice of the
+//! method: a deployment is *right-sized* for the realistic load (below), as the SLA planner
+//! would.
 //!
 //! # Ground truth
 //! Engine performance is the testbed profile where it has the (role, TP) measured; otherwise an
@@ -15,12 +17,13 @@
 //! every seed of the study.
 //!
 //! * **Realistic load** (default a 5–45 req/s sinusoid over 30 min, ISL 2048 / OSL 256): the
-//!   configuration is right-sized by simulation — the fewest prefill workers whose TTFT meets
-//!   the target for ≥ `quantile` of requests (decode pool generous), then the fewest decode
-//!   workers with which ≥ `quantile` of requests meet both targets ([`right_size`]). Its
+//!   configuration is right-sized by simulation — disaggregated: the fewest prefill workers
+//!   whose TTFT meets the target for ≥ `quantile` of requests (decode pool generous), then the
+//!   fewest decode workers with which ≥ `quantile` of requests meet both targets; aggregated:
+//!   the fewest replicas with which they do ([`Testbed::right_size`]). Its
 //!   **goodput/GPU** = requests/s meeting both targets ÷ GPUs of that deployment.
 //! * **Load levels** (the test plan's predictive-accuracy points): one prefill and one decode
-//!   worker, closed loop at concurrency 1, ½·MAX_BS, 0.9·MAX_BS and 1.1·MAX_BS (rounded, each
+//!   worker (aggregated: one replica), closed loop at concurrency 1, ½·MAX_BS, 0.9·MAX_BS and 1.1·MAX_BS (rounded, each
 //!   ≥ the previous + 1): TTFT p50, ITL p50 and SLA hit rate.
 //!
 //! A seed is a *world*: the truth a deployment reveals is the simulated truth times
@@ -141,6 +144,8 @@ pub struct TestbedSpec {
     pub profile: String,
     /// TPs of the configuration space (`None`: the profile's measured TPs if ≥ 2, else 1,2,4,8).
     pub tps: Option<Vec<u32>>,
+    /// Serving modes of the space (disaggregated pairs and/or aggregated engines).
+    pub modes: Vec<Mode>,
     /// Input length, tokens.
     pub isl: u32,
     /// Output length, tokens.
@@ -168,17 +173,20 @@ pub struct TestbedSpec {
 pub struct TestbedConfig {
     /// Position in the space.
     pub index: usize,
-    /// Short id, e.g. `p4d8`.
+    /// Short id, e.g. `p4d8` or `agg-tp4`.
     pub id: String,
-    /// Prefill engine TP.
+    /// Disaggregated pair or aggregated engine.
+    pub mode: Mode,
+    /// Prefill engine TP (aggregated: the engine's TP).
     pub prefill_tp: u32,
-    /// Decode engine TP.
+    /// Decode engine TP (aggregated: the engine's TP).
     pub decode_tp: u32,
-    /// Batch cap of both engines (MAX_BS).
+    /// Batch cap of the engines (MAX_BS).
     pub max_bs: u32,
 }
 
-/// A prefill and a decode engine.
+/// A prefill and a decode engine (aggregated: the prefill curve and the decode surface of the
+/// one engine).
 #[derive(Debug, Clone)]
 pub struct EnginePair {
     /// The prefill engine (role Prefill).
@@ -190,9 +198,9 @@ pub struct EnginePair {
 /// A right-sized deployment under the realistic load.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Sizing {
-    /// Prefill workers.
+    /// Prefill workers (aggregated: replicas).
     pub prefill_workers: u32,
-    /// Decode workers.
+    /// Decode workers (aggregated: 0).
     pub decode_workers: u32,
     /// GPUs.
     pub gpus: u32,
@@ -373,7 +381,8 @@ impl Testbed {
         };
         let mut truth_src = Vec::new();
         let mut est_src = Vec::new();
-        for &tp in &tps {
+        let disagg_tps: &[u32] = if spec.modes.contains(&Mode::Disagg) { &tps } else { &[] };
+        for &tp in disagg_tps {
             for role in [Role::Prefill, Role::Decode] {
                 let s = sources
                     .resolve(role, tp)
@@ -396,13 +405,19 @@ impl Testbed {
         let mut truth_engines = Vec::new();
         let mut estimate_engines = Vec::new();
         let mut truth_origin = Vec::new();
-        for &ptp in &tps {
-            for &dtp in &tps {
+        let pairs: Vec<(u32, u32)> = if spec.modes.contains(&Mode::Disagg) {
+            tps.iter().flat_map(|&p| tps.iter().map(move |&d| (p, d))).collect()
+        } else {
+            Vec::new()
+        };
+        for &(ptp, dtp) in &pairs {
+            {
                 let index = configs.len();
                 let max_bs = spec.max_bs.unwrap_or_else(|| max_bs_rule(dtp));
                 configs.push(TestbedConfig {
                     index,
                     id: format!("p{ptp}d{dtp}"),
+                    mode: Mode::Disagg,
                     prefill_tp: ptp,
                     decode_tp: dtp,
                     max_bs,
@@ -436,6 +451,47 @@ impl Testbed {
                     decode: engine_for_role(&ed.engine, Role::Decode),
                 });
             }
+        }
+        if spec.modes.contains(&Mode::Agg) {
+            for &tp in &tps {
+                let index = configs.len();
+                let max_bs = spec.max_bs.unwrap_or_else(|| max_bs_rule(tp));
+                configs.push(TestbedConfig {
+                    index,
+                    id: format!("agg-tp{tp}"),
+                    mode: Mode::Agg,
+                    prefill_tp: tp,
+                    decode_tp: tp,
+                    max_bs,
+                });
+                let t = sources
+                    .resolve(Role::Agg, tp)
+                    .map_err(|e| usage("--tp", format!("testbed `{}`, agg TP {tp}: {e}", spec.profile)))?
+                    .clone();
+                let mut pair = EnginePair {
+                    prefill: engine_for_role(&t.engine, Role::Prefill),
+                    decode: engine_for_role(&t.engine, Role::Decode),
+                };
+                if t.origin == Origin::Analytic {
+                    let mut r = noise_rng(WORLD_SEED, 3, u64::from(tp));
+                    let f = (spec.noise.model_error * normal(&mut r)).exp();
+                    pair = scaled_pair(&pair, |_| f, |_| f)?;
+                    truth_origin.push("analytic+model-error".to_string());
+                } else {
+                    truth_origin.push(t.origin.to_string());
+                }
+                truth_engines.push(pair);
+                let e = sources
+                    .analytic_source(Role::Agg, tp)
+                    .map_err(|e| usage("--testbed", format!("no analytic estimate for agg TP {tp}: {e}")))?;
+                estimate_engines.push(EnginePair {
+                    prefill: engine_for_role(&e.engine, Role::Prefill),
+                    decode: engine_for_role(&e.engine, Role::Decode),
+                });
+            }
+        }
+        if configs.is_empty() {
+            return Err(usage("--mode", "the configuration space is empty"));
         }
         let mut tb = Testbed {
             model: sources.model.clone(),
@@ -479,7 +535,18 @@ impl Testbed {
         load_levels(c.max_bs)
     }
 
-    fn profile_of(&self, pair: &EnginePair) -> Profile {
+    fn profile_of(&self, c: &TestbedConfig, pair: &EnginePair) -> Profile {
+        let engines = match c.mode {
+            Mode::Disagg => vec![pair.prefill.clone(), pair.decode.clone()],
+            Mode::Agg => vec![EngineProfile {
+                role: Role::Agg,
+                tp: c.prefill_tp,
+                prefill: pair.prefill.prefill.clone(),
+                decode: pair.decode.decode.clone(),
+                kv_capacity_override: pair.decode.kv_capacity_override,
+                kv_capacity_note: pair.decode.kv_capacity_note.clone(),
+            }],
+        };
         Profile {
             name: format!("testbed {}", self.spec.profile),
             model: self.model.clone(),
@@ -488,7 +555,7 @@ impl Testbed {
             backend_version: None,
             origin: Origin::Unknown,
             description: None,
-            engines: vec![pair.prefill.clone(), pair.decode.clone()],
+            engines,
         }
     }
 
@@ -503,16 +570,25 @@ impl Testbed {
         sla: Sla,
         seed: u64,
     ) -> Result<crate::sim::SimOutcome> {
-        let opts = DeploymentOptions {
-            mode: Some(Mode::Disagg),
-            prefill_tp: Some(c.prefill_tp),
-            decode_tp: Some(c.decode_tp),
-            prefill_workers: Some(workers.0),
-            decode_workers: Some(workers.1),
-            max_num_seqs: Some(c.max_bs),
-            ..Default::default()
+        let opts = match c.mode {
+            Mode::Disagg => DeploymentOptions {
+                mode: Some(Mode::Disagg),
+                prefill_tp: Some(c.prefill_tp),
+                decode_tp: Some(c.decode_tp),
+                prefill_workers: Some(workers.0),
+                decode_workers: Some(workers.1),
+                max_num_seqs: Some(c.max_bs),
+                ..Default::default()
+            },
+            Mode::Agg => DeploymentOptions {
+                mode: Some(Mode::Agg),
+                tp: Some(c.prefill_tp),
+                replicas: Some(workers.0),
+                max_num_seqs: Some(c.max_bs),
+                ..Default::default()
+            },
         };
-        let deployment = opts.build(&self.profile_of(pair))?;
+        let deployment = opts.build(&self.profile_of(c, pair))?;
         let workload = WorkloadSpec {
             load,
             requests,
@@ -594,6 +670,22 @@ impl Testbed {
             ttft_ms: sla.ttft_ms,
             itl_ms: f64::INFINITY,
         };
+        if c.mode == Mode::Agg {
+            let n = Self::smallest(|n| Ok(self.realistic(c, pair, (n, 0), sla)?.0 >= q))?;
+            let feasible = n.is_some();
+            let n = n.unwrap_or(MAX_WORKERS.min(64));
+            let (hit, good) = self.realistic(c, pair, (n, 0), sla)?;
+            let gpus = n * c.prefill_tp;
+            return Ok(Sizing {
+                prefill_workers: n,
+                decode_workers: 0,
+                gpus,
+                goodput_req_s: good,
+                goodput_per_gpu: if feasible { good / f64::from(gpus.max(1)) } else { 0.0 },
+                sla_hit_rate: hit,
+                feasible,
+            });
+        }
         let pw = Self::smallest(|n| Ok(self.realistic(c, pair, (n, generous), ttft_only)?.0 >= q))?;
         let infeasible = |pw: u32, dw: u32| -> Result<Sizing> {
             let (hit, good) = self.realistic(c, pair, (pw, dw), sla)?;
