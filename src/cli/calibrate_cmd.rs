@@ -156,7 +156,10 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
         prior_weight: a.prior_weight,
     };
     if !(a.prior_weight.is_finite() && a.prior_weight >= 0.0) {
-        return Err(Error::usage("--prior-weight", format!("expected λ ≥ 0, got {}", a.prior_weight)));
+        return Err(Error::usage(
+            "--prior-weight",
+            format!("expected λ ≥ 0, got {}", a.prior_weight),
+        ));
     }
     if (a.fit || a.loo) && targets.iter().all(|t| t.holdout) {
         return Err(Error::usage("--fit", "every run is held out: nothing to fit on"));

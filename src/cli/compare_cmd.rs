@@ -34,7 +34,12 @@ criteria are reported, not enforced), 2 on bad input.")]
 pub struct CompareArgs {
     /// Mode 1: a profiling results folder as LABEL=DIR (repeat; labels starting with `aic` are
     /// static estimates unless profile_meta.json says otherwise).
-    #[arg(long, value_name = "LABEL=DIR", conflicts_with = "testbed", required_unless_present = "testbed")]
+    #[arg(
+        long,
+        value_name = "LABEL=DIR",
+        conflicts_with = "testbed",
+        required_unless_present = "testbed"
+    )]
     pub results: Vec<String>,
     /// Mode 2: the testbed profile (shipped name or path), e.g. llama-3.3-70b-fp8/h100/vllm.
     #[arg(long, value_name = "PROFILE")]
@@ -87,7 +92,12 @@ pub struct CompareArgs {
     pub tp: Option<Vec<u32>>,
     /// Mode 2: serving modes of the space: disaggregated prefill/decode pairs and/or
     /// aggregated engines.
-    #[arg(long, value_delimiter = ',', default_value = "disagg,agg", help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "disagg,agg",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub mode: Vec<crate::sim::deployment::Mode>,
     /// Mode 2: the realistic load MIN:MAX:PERIOD_S (req/s, s), run for one period.
     #[arg(long, default_value = "5:45:1800", help_heading = "Mode 2 (testbed study)")]
@@ -112,7 +122,9 @@ pub struct CompareArgs {
 fn parse_results(v: &[String]) -> Result<Vec<(String, PathBuf)>> {
     v.iter()
         .map(|s| match s.split_once('=') {
-            Some((l, d)) if !l.trim().is_empty() && !d.trim().is_empty() => Ok((l.trim().to_string(), PathBuf::from(d))),
+            Some((l, d)) if !l.trim().is_empty() && !d.trim().is_empty() => {
+                Ok((l.trim().to_string(), PathBuf::from(d)))
+            }
             _ => Err(Error::usage("--results", format!("expected LABEL=DIR, got `{s}`"))),
         })
         .collect()

@@ -178,7 +178,11 @@ impl<'a> Session<'a> {
             .max(2);
         let l = |t: u32| f64::from(t).log2() / f64::from(max).log2();
         let c = &self.testbed.configs[i];
-        let agg = if c.mode == crate::sim::deployment::Mode::Agg { 1.0 } else { 0.0 };
+        let agg = if c.mode == crate::sim::deployment::Mode::Agg {
+            1.0
+        } else {
+            0.0
+        };
         vec![l(c.prefill_tp), l(c.decode_tp), agg]
     }
 
@@ -209,7 +213,10 @@ impl<'a> Session<'a> {
     /// returns its measured goodput/GPU, req/s/GPU.
     pub fn deploy(&mut self, i: usize) -> Result<f64> {
         if i >= self.len() {
-            return Err(Error::usage("--methods", format!("internal: configuration {i} out of range")));
+            return Err(Error::usage(
+                "--methods",
+                format!("internal: configuration {i} out of range"),
+            ));
         }
         if !self.measured.contains_key(&i) {
             let m = self.testbed.deploy(self.seed, i)?;
@@ -259,9 +266,18 @@ impl<'a> Session<'a> {
 /// Every method name `--methods` accepts, with what it does.
 pub const METHOD_NAMES: [(&str, &str); 6] = [
     ("aic-all", "rank every config by the static estimate; no deployment"),
-    ("online-all", "deploy every config; pick the best measured (the baseline)"),
-    ("stack-rank", "rank by the oracle, deploy the top K (--top), pick the best measured"),
-    ("bayes", "GP Bayesian optimisation with expected improvement, B deployments (--budget)"),
+    (
+        "online-all",
+        "deploy every config; pick the best measured (the baseline)",
+    ),
+    (
+        "stack-rank",
+        "rank by the oracle, deploy the top K (--top), pick the best measured",
+    ),
+    (
+        "bayes",
+        "GP Bayesian optimisation with expected improvement, B deployments (--budget)",
+    ),
     (
         "stack-rank+bayes",
         "the oracle keeps the better half; BO with the oracle as prior mean, B deployments",
@@ -336,7 +352,10 @@ mod tests {
         let m = parse_methods("bayes, stack-rank,bayes", p).unwrap();
         let names: Vec<String> = m.iter().map(|m| m.name()).collect();
         assert_eq!(names, vec!["online-all", "bayes --budget 3", "stack-rank --top 2"]);
-        let err = parse_methods("magic", p).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = parse_methods("magic", p)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("unknown method `magic`"), "{err}");
         assert!(parse_methods(" , ", p).is_err());
         assert!(parse_methods("bayes", MethodParams { top: 1, budget: 0 }).is_err());

@@ -361,7 +361,10 @@ fn run_one(tb: &Testbed, method: &dyn super::Method, seed: u64) -> Result<RunRep
     let choice = method.choose(&mut s)?;
     let i = choice.config;
     if i >= tb.configs.len() {
-        return Err(Error::usage("--methods", format!("`{name}` chose configuration {i}, out of range")));
+        return Err(Error::usage(
+            "--methods",
+            format!("`{name}` chose configuration {i}, out of range"),
+        ));
     }
     let c = &tb.configs[i];
     let (predicted, predicted_gpg) = match choice.basis {
@@ -384,12 +387,14 @@ fn run_one(tb: &Testbed, method: &dyn super::Method, seed: u64) -> Result<RunRep
         }
     };
     let actual = tb.world_levels(seed, i);
-    let world: Vec<f64> = (0..tb.configs.len()).map(|j| tb.world_goodput_per_gpu(seed, j)).collect();
-    let (best_i, best) = world
-        .iter()
-        .copied()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (j, v)| if v > bv { (j, v) } else { (bi, bv) });
+    let world: Vec<f64> = (0..tb.configs.len())
+        .map(|j| tb.world_goodput_per_gpu(seed, j))
+        .collect();
+    let (best_i, best) =
+        world.iter().copied().enumerate().fold(
+            (0, f64::NEG_INFINITY),
+            |(bi, bv), (j, v)| if v > bv { (j, v) } else { (bi, bv) },
+        );
     let regret = if best > 0.0 {
         ((best - world[i]) / best * 100.0).max(0.0)
     } else {
@@ -651,7 +656,10 @@ pub fn summary_text(r: &StudyResults) -> String {
         fmt1(t.noise.model_error * 100.0)
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "Configurations (right-sized for the realistic load; truth before world noise)");
+    let _ = writeln!(
+        s,
+        "Configurations (right-sized for the realistic load; truth before world noise)"
+    );
     let _ = writeln!(
         s,
         "{:<8} {:>6} {:<22} {:>10} {:>12} {:>12} {:>12}",
@@ -666,7 +674,8 @@ pub fn summary_text(r: &StudyResults) -> String {
             c.truth_origin,
             match c.config.mode {
                 crate::sim::deployment::Mode::Agg => format!("R{}", c.truth.prefill_workers),
-                crate::sim::deployment::Mode::Disagg => format!("{}/{}", c.truth.prefill_workers, c.truth.decode_workers),
+                crate::sim::deployment::Mode::Disagg =>
+                    format!("{}/{}", c.truth.prefill_workers, c.truth.decode_workers),
             },
             fmt3(c.truth.goodput_per_gpu),
             fmt3(c.oracle.goodput_per_gpu),
@@ -731,7 +740,11 @@ pub fn summary_text(r: &StudyResults) -> String {
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "Picks and predictions, seed {} (error % = (predicted − actual) / actual)", r.methods.first().and_then(|m| m.runs.first()).map_or(0, |x| x.seed));
+    let _ = writeln!(
+        s,
+        "Picks and predictions, seed {} (error % = (predicted − actual) / actual)",
+        r.methods.first().and_then(|m| m.runs.first()).map_or(0, |x| x.seed)
+    );
     let _ = writeln!(
         s,
         "{:<28} {:<8} {:<9} {:<11} {:>5} {:>10} {:>10} {:>8} {:>9} {:>9} {:>8}",

@@ -83,7 +83,11 @@ pub fn load_levels(max_bs: u32) -> Vec<(String, u32)> {
     let mut out: Vec<(String, u32)> = Vec::new();
     let mut prev = 0u32;
     for (name, f) in [("idle", 0.0), ("medium", 0.5), ("saturation", 0.9), ("overload", 1.1)] {
-        let c = if f == 0.0 { 1 } else { (f * max_bs as f64).round() as u32 };
+        let c = if f == 0.0 {
+            1
+        } else {
+            (f * max_bs as f64).round() as u32
+        };
         let c = c.max(prev + 1);
         out.push((name.to_string(), c));
         prev = c;
@@ -324,7 +328,13 @@ fn scaled_pair(
                 }
             })
             .collect();
-        out.decode.decode = Some(DecodeSurface::from_points("testbed", &pts, s.kv_scale_tokens, s.tp, 1.5)?);
+        out.decode.decode = Some(DecodeSurface::from_points(
+            "testbed",
+            &pts,
+            s.kv_scale_tokens,
+            s.tp,
+            1.5,
+        )?);
     }
     Ok(out)
 }
@@ -346,7 +356,10 @@ impl Testbed {
     /// and on the estimate and simulates the truth's load levels (in parallel).
     pub fn build(spec: TestbedSpec) -> Result<Testbed> {
         if !(spec.quantile > 0.0 && spec.quantile <= 1.0) {
-            return Err(usage("--sla-quantile", format!("expected 0 < q ≤ 1, got {}", spec.quantile)));
+            return Err(usage(
+                "--sla-quantile",
+                format!("expected 0 < q ≤ 1, got {}", spec.quantile),
+            ));
         }
         for (flag, v) in [
             ("--world-noise", spec.noise.world_noise),
@@ -422,7 +435,10 @@ impl Testbed {
                     decode_tp: dtp,
                     max_bs,
                 });
-                let (tp_, td) = (find(&truth_src, Role::Prefill, ptp)?, find(&truth_src, Role::Decode, dtp)?);
+                let (tp_, td) = (
+                    find(&truth_src, Role::Prefill, ptp)?,
+                    find(&truth_src, Role::Decode, dtp)?,
+                );
                 let mut pair = EnginePair {
                     prefill: engine_for_role(&tp_.engine, Role::Prefill),
                     decode: engine_for_role(&td.engine, Role::Decode),
@@ -559,16 +575,26 @@ impl Testbed {
         }
     }
 
+    /// The testbed's fixed-length workload under `load`.
+    fn workload(&self, load: LoadSpec, requests: Option<u64>, duration_s: Option<f64>, seed: u64) -> WorkloadSpec {
+        WorkloadSpec {
+            load,
+            requests,
+            duration_s,
+            lengths: LengthModel::fixed(self.spec.isl, self.spec.osl),
+            trace: None,
+            trace_rate_scale: 1.0,
+            seed,
+        }
+    }
+
     fn sim(
         &self,
         c: &TestbedConfig,
         pair: &EnginePair,
         workers: (u32, u32),
-        load: LoadSpec,
-        requests: Option<u64>,
-        duration_s: Option<f64>,
+        workload: WorkloadSpec,
         sla: Sla,
-        seed: u64,
     ) -> Result<crate::sim::SimOutcome> {
         let opts = match c.mode {
             Mode::Disagg => DeploymentOptions {
@@ -589,15 +615,6 @@ impl Testbed {
             },
         };
         let deployment = opts.build(&self.profile_of(c, pair))?;
-        let workload = WorkloadSpec {
-            load,
-            requests,
-            duration_s,
-            lengths: LengthModel::fixed(self.spec.isl, self.spec.osl),
-            trace: None,
-            trace_rate_scale: 1.0,
-            seed,
-        };
         simulate(&SimSpec {
             deployment,
             workload,
@@ -609,16 +626,13 @@ impl Testbed {
 
     /// One realistic-load run with `workers`: (SLA hit share of issued requests, goodput req/s).
     fn realistic(&self, c: &TestbedConfig, pair: &EnginePair, workers: (u32, u32), sla: Sla) -> Result<(f64, f64)> {
-        let o = self.sim(
-            c,
-            pair,
-            workers,
+        let w = self.workload(
             LoadSpec::OpenLoop(self.spec.realistic.clone()),
             None,
             Some(self.spec.realistic_s),
-            sla,
             1,
-        )?;
+        );
+        let o = self.sim(c, pair, workers, w, sla)?;
         let m = &o.metrics;
         let issued = o.issued.max(m.requests_completed).max(1) as f64;
         let hits = m.sla_hit_rate * m.requests_completed as f64;
@@ -663,7 +677,12 @@ impl Testbed {
         // A request holds a batch slot for OSL × ITL(full batch); twice the slots the peak needs.
         let ctx = f64::from(self.spec.isl) + f64::from(self.spec.osl) / 2.0;
         let full = f64::from(c.max_bs) * ctx;
-        let itl_full = pair.decode.decode.as_ref().map_or(50.0, |s| s.itl_ms_for_batch(full, ctx)).max(1e-3);
+        let itl_full = pair
+            .decode
+            .decode
+            .as_ref()
+            .map_or(50.0, |s| s.itl_ms_for_batch(full, ctx))
+            .max(1e-3);
         let slot_s = f64::from(self.spec.osl) * itl_full / 1000.0;
         let generous = ((2.0 * peak * slot_s / f64::from(c.max_bs)).ceil() as u32 + 1).clamp(1, MAX_WORKERS);
         let ttft_only = Sla {
@@ -731,16 +750,13 @@ impl Testbed {
                 sla_hit_rate: 0.0,
             };
             for seed in 1..=seeds.max(1) {
-                let o = self.sim(
-                    c,
-                    pair,
-                    (1, 1),
+                let w = self.workload(
                     LoadSpec::Concurrency(conc),
                     Some(self.spec.level_requests.max(u64::from(conc))),
                     None,
-                    self.spec.sla,
                     seed,
-                )?;
+                );
+                let o = self.sim(c, pair, (1, 1), w, self.spec.sla)?;
                 acc.ttft_p50_ms += o.metrics.ttft_ms.p50;
                 acc.itl_p50_ms += o.metrics.itl_ms.p50;
                 acc.sla_hit_rate += o.metrics.sla_hit_rate;
@@ -791,7 +807,10 @@ impl Testbed {
             }
             _ => 0.0,
         };
-        StaticEstimate { goodput_per_gpu, levels }
+        StaticEstimate {
+            goodput_per_gpu,
+            levels,
+        }
     }
 
     /// Minutes and GPU-hours of deploying configuration `i` (start-up, four load levels and the
@@ -799,7 +818,11 @@ impl Testbed {
     pub fn deployment_cost(&self, i: usize) -> (f64, f64) {
         let c = &self.spec.cost;
         let minutes = c.startup_min + 4.0 * c.level_min + self.spec.realistic_s / 60.0;
-        let gpus = f64::from(self.truth[i].gpus.max(self.configs[i].prefill_tp + self.configs[i].decode_tp));
+        let gpus = f64::from(
+            self.truth[i]
+                .gpus
+                .max(self.configs[i].prefill_tp + self.configs[i].decode_tp),
+        );
         (minutes, gpus * minutes / 60.0)
     }
 

@@ -34,7 +34,10 @@ fn study(out: &Path, extra: &[&str]) -> (String, Value) {
 fn method<'a>(v: &'a Value, prefix: &str) -> &'a Value {
     v["methods"]
         .as_array()
-        .and_then(|m| m.iter().find(|m| m["name"].as_str().is_some_and(|n| n.starts_with(prefix))))
+        .and_then(|m| {
+            m.iter()
+                .find(|m| m["name"].as_str().is_some_and(|n| n.starts_with(prefix)))
+        })
         .unwrap_or_else(|| panic!("method {prefix} missing"))
 }
 
@@ -48,7 +51,10 @@ fn online_all_has_zero_regret_and_the_cheap_methods_report_real_costs() {
     let (summary, v) = study(dir.path(), &["--top", "1", "--budget", "4"]);
     assert_eq!(v["mode"], "testbed");
     let n_configs = v["testbed"]["configs"].as_array().unwrap().len();
-    assert_eq!(n_configs, 12, "TP 2/4/8: 9 disaggregated pairs and 3 aggregated engines");
+    assert_eq!(
+        n_configs, 12,
+        "TP 2/4/8: 9 disaggregated pairs and 3 aggregated engines"
+    );
     let online = method(&v, "online-all");
     for run in online["runs"].as_array().unwrap() {
         assert_eq!(f(&run["regret_pct"]), 0.0, "online-all regret is 0 by construction");
@@ -106,7 +112,14 @@ fn without_noise_measured_predictions_are_exact() {
     let dir = tempfile::tempdir().unwrap();
     let (_, v) = study(
         dir.path(),
-        &["--methods", "stack-rank", "--world-noise", "0", "--measurement-noise", "0"],
+        &[
+            "--methods",
+            "stack-rank",
+            "--world-noise",
+            "0",
+            "--measurement-noise",
+            "0",
+        ],
     );
     for name in ["online-all", "stack-rank"] {
         for run in method(&v, name)["runs"].as_array().unwrap() {
@@ -124,7 +137,15 @@ fn without_noise_measured_predictions_are_exact() {
 fn bad_study_inputs_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().to_str().unwrap();
-    let e = bad_input(&["compare-methods", "--testbed", TESTBED, "--out", o, "--methods", "magic"]);
+    let e = bad_input(&[
+        "compare-methods",
+        "--testbed",
+        TESTBED,
+        "--out",
+        o,
+        "--methods",
+        "magic",
+    ]);
     assert!(e.contains("unknown method `magic`"), "{e}");
     let e = bad_input(&["compare-methods", "--testbed", "no/such/profile", "--out", o]);
     assert!(e.contains("--testbed"), "{e}");
@@ -132,7 +153,15 @@ fn bad_study_inputs_exit_2() {
     assert!(e.contains("--budget"), "{e}");
     let e = bad_input(&["compare-methods", "--testbed", TESTBED, "--out", o, "--seeds", "0"]);
     assert!(e.contains("--seeds"), "{e}");
-    let e = bad_input(&["compare-methods", "--testbed", TESTBED, "--out", o, "--sinusoid", "9:1:300"]);
+    let e = bad_input(&[
+        "compare-methods",
+        "--testbed",
+        TESTBED,
+        "--out",
+        o,
+        "--sinusoid",
+        "9:1:300",
+    ]);
     assert!(e.contains("--sinusoid"), "{e}");
     let e = bad_input(&["compare-methods", "--out", o]);
     assert!(e.contains("--results") || e.contains("--testbed"), "{e}");
