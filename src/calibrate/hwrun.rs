@@ -183,6 +183,11 @@ pub struct RunExtras {
     pub e2e_mean_ms: Option<f64>,
     /// GPUs of the deployment as the file states it (template `config.num_gpus`).
     pub num_gpus: Option<u32>,
+    /// Share of the run's requests that met the SLA, 0..=1: AIPerf `good_request_count.avg` ÷
+    /// `request_count.avg` (else ÷ the loadgen request count); the template's
+    /// `metrics.sla_hit_rate`. `None` when the file does not say (or says something outside
+    /// 0..=1: the figure is informational and never fails a read).
+    pub sla_hit_rate: Option<f64>,
 }
 
 /// One hardware (or simulated) run, whatever layout it was read from.
@@ -769,6 +774,9 @@ impl Reader<'_> {
             e2e_p90_ms: e2e[1],
             e2e_mean_ms: e2e[3],
             num_gpus: None,
+            sla_hit_rate: at(v, &["metrics", "sla_hit_rate"])
+                .and_then(Value::as_f64)
+                .filter(|x| (0.0..=1.0).contains(x)),
         };
         Ok((m, extras))
     }
@@ -839,12 +847,21 @@ impl Reader<'_> {
             sla,
             metrics,
         };
+        // informational (not compared), so an odd value is "not reported" rather than an error
+        let good = at(v, &["good_request_count", "avg"]).and_then(Value::as_f64);
+        let total = at(v, &["request_count", "avg"])
+            .and_then(Value::as_f64)
+            .unwrap_or(requests as f64);
+        let sla_hit_rate = good
+            .filter(|g| g.is_finite() && *g >= 0.0 && *g <= total && total > 0.0)
+            .map(|g| g / total);
         let extras = RunExtras {
             ttft_p90_ms: ttft[1],
             tpot_p90_ms: itl[1],
             e2e_p90_ms: e2e[1],
             e2e_mean_ms: e2e[3],
             num_gpus: None,
+            sla_hit_rate,
         };
         Ok((run, extras))
     }
@@ -986,6 +1003,7 @@ impl Reader<'_> {
             e2e_p90_ms: p("p90_e2el_ms")?,
             e2e_mean_ms: p("mean_e2el_ms")?,
             num_gpus: None,
+            sla_hit_rate: None,
         };
         let run = HwRun {
             name: self.name(None),
@@ -1104,5 +1122,32 @@ mod tests {
         };
         assert_eq!(agg.num_gpus(), Some(8));
         assert_eq!(RunConfig::default().num_gpus(), None);
+    }
+
+    #[test]
+    fn sla_hit_rate_extra() {
+        let aiperf = |good: &str| {
+            format!(
+                r#"{{"input_config": {{"loadgen": {{"concurrency": 4, "request_count": 100}},
+                    "input": {{"prompt": {{"input_tokens": {{"mean": 2048}}, "output_tokens": {{"mean": 256}}}}}}}},
+                    "time_to_first_token": {{"unit": "ms", "p50": 100.0, "avg": 110.0}},
+                    "inter_token_latency": {{"unit": "ms", "p50": 10.0, "avg": 11.0}},
+                    "request_count": {{"avg": 80.0}}{good}}}"#
+            )
+        };
+        let rate = |good: &str| {
+            HwRun::from_bytes_detailed("f", aiperf(good).as_bytes())
+                .unwrap()
+                .1
+                .sla_hit_rate
+        };
+        assert_eq!(rate(r#", "good_request_count": {"avg": 20.0}"#), Some(0.25));
+        assert_eq!(rate(""), None);
+        // odd values are "not reported", never a failed read
+        assert_eq!(rate(r#", "good_request_count": {"avg": 200.0}"#), None);
+        let t = br#"{"experiment_id": "x", "workload": {"type": "concurrency", "concurrency": 2, "requests": 10,
+                     "isl": 100, "osl": 10}, "metrics": {"ttft_ms": {"p50": 1.0}, "tpot_ms": {"p50": 1.0},
+                     "sla_hit_rate": 0.9}}"#;
+        assert_eq!(HwRun::from_bytes_detailed("t", t).unwrap().1.sla_hit_rate, Some(0.9));
     }
 }

@@ -82,7 +82,7 @@ pub fn max_bs_rule(decode_tp: u32) -> u32 {
 pub fn load_levels(max_bs: u32) -> Vec<(String, u32)> {
     let mut out: Vec<(String, u32)> = Vec::new();
     let mut prev = 0u32;
-    for (name, f) in [("idle", 0.0), ("medium", 0.5), ("saturation", 0.9), ("overload", 1.1)] {
+    for (name, f) in super::real::STANDARD_LEVELS {
         let c = if f == 0.0 {
             1
         } else {

@@ -6,6 +6,7 @@ mod util;
 mod analytic;
 mod calibrate_cli;
 mod calibrate_readers;
+mod compare_real;
 mod compare_study;
 mod metrics_output;
 mod plan;
