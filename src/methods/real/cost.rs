@@ -107,8 +107,7 @@ pub fn estimate(kind: MethodKind, prefill_points: usize, decode_points: usize, m
             breakdown: Vec::new(),
         },
         MethodKind::OnlineProfiling => {
-            let n = m.tp_sweep.len().max(1);
-            let decode_per_tp = decode_points.div_ceil(n);
+            let decode_per_tp = decode_points;
             let mut breakdown = Vec::new();
             for &tp in &m.tp_sweep {
                 for (role, points) in [("prefill", prefill_points), ("decode", decode_per_tp)] {
@@ -141,8 +140,8 @@ pub fn estimate(kind: MethodKind, prefill_points: usize, decode_points: usize, m
                     ),
                     format!("prefill points per deployment = the profile's measured ISLs ({prefill_points})"),
                     format!(
-                        "decode points per deployment = the profile's decode-surface points ({decode_points}) / {n} \
-                         TPs, rounded up ({decode_per_tp})"
+                        "decode points per deployment = the profile's decode-surface points ({decode_points}): the \
+                         surface of the selected TP is what one decode deployment's sweep measured"
                     ),
                     "GPU-hours = sum over deployments of TP x minutes / 60".into(),
                 ],
@@ -200,13 +199,13 @@ mod tests {
 
     #[test]
     fn online_estimate_by_the_model() {
-        // online_all: 17 prefill ISLs, 7 decode points → ceil(7/4) = 2 decode points per TP
+        // online_all: 17 prefill ISLs, 7 decode points per deployment
         let c = estimate(MethodKind::OnlineProfiling, 17, 7, &CostModel::default());
         assert_eq!(c.deployments, 8);
-        // per TP: prefill 10 + 17×2 = 44 min, decode 10 + 2×2 = 14 min
-        assert!((c.duration_min - 4.0 * 58.0).abs() < 1e-9);
-        // Σ TP = 15 → 15 × 58 / 60
-        assert!((c.gpu_hours - 15.0 * 58.0 / 60.0).abs() < 1e-9);
+        // per TP: prefill 10 + 17×2 = 44 min, decode 10 + 7×2 = 24 min
+        assert!((c.duration_min - 4.0 * 68.0).abs() < 1e-9);
+        // Σ TP = 15 → 15 × 68 / 60
+        assert!((c.gpu_hours - 15.0 * 68.0 / 60.0).abs() < 1e-9);
         assert!(c.assumptions.iter().any(|a| a.contains("1, 2, 4, 8")));
         let m = CostModel {
             tp_sweep: vec![1],
