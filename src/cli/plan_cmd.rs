@@ -35,7 +35,8 @@ pub struct PlanArgs {
     /// Decode worker TP (needed when the profile has several decode TPs).
     #[arg(long, help_heading = "Deployment")]
     pub decode_tp: Option<u32>,
-    /// Batch-size cap per engine, used by the simulation and the slasim view (default 256).
+    /// Batch-size cap per engine, used by the simulation and the slasim view (default: the
+    /// embedded default deployment's 8 without --profile, else 256).
     #[arg(long, help_heading = "Deployment")]
     pub max_num_seqs: Option<u32>,
     /// Token budget per engine iteration (default 8192).
@@ -177,9 +178,20 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         Some(p) => Calibration::load(p)?,
         None => Calibration::default(),
     };
-    let name = a.profile.clone().unwrap_or_else(|| DEFAULT_PLAN_PROFILE.to_string());
+    // Without --profile, plan the embedded default deployment of `simulate` (its batch cap,
+    // scheduler and router), so the two commands describe the same deployment.
+    let base = match a.profile {
+        Some(_) => DeploymentOptions::default(),
+        None => toml::from_str::<DeploymentOptions>(super::args::DEFAULT_DEPLOYMENT_TOML)
+            .map_err(|e| Error::data("embedded default deployment", "(toml)", e.to_string()))?,
+    };
+    let name = a
+        .profile
+        .clone()
+        .or_else(|| base.profile.clone())
+        .unwrap_or_else(|| DEFAULT_PLAN_PROFILE.to_string());
     let prof = profile::resolve(&name)?;
-    let opts = DeploymentOptions {
+    let flags = DeploymentOptions {
         profile: Some(name.clone()),
         mode: Some(Mode::Disagg),
         prefill_tp: a.prefill_tp,
@@ -191,6 +203,13 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         router: a.router,
         kv_capacity_tokens: a.kv_capacity,
         ..Default::default()
+    };
+    // the planner decides the worker counts
+    let opts = DeploymentOptions {
+        prefill_workers: None,
+        decode_workers: None,
+        replicas: None,
+        ..base.overridden_by(&flags)
     };
     let inputs = PlanInputs {
         rate_rps: rate,
