@@ -59,6 +59,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Seed of the fixed model error of analytic ground truth (the same for every study seed).
 pub const WORLD_SEED: u64 = 0x5e1a_5eed;
@@ -392,119 +393,84 @@ impl Testbed {
                 }
             }
         };
-        let mut truth_src = Vec::new();
-        let mut est_src = Vec::new();
-        let disagg_tps: &[u32] = if spec.modes.contains(&Mode::Disagg) { &tps } else { &[] };
-        for &tp in disagg_tps {
-            for role in [Role::Prefill, Role::Decode] {
-                let s = sources
-                    .resolve(role, tp)
-                    .map_err(|e| usage("--tp", format!("testbed `{}`, {role} TP {tp}: {e}", spec.profile)))?
-                    .clone();
-                let e = sources
-                    .analytic_source(role, tp)
-                    .map_err(|e| usage("--testbed", format!("no analytic estimate for {role} TP {tp}: {e}")))?;
-                truth_src.push(((role, tp), s));
-                est_src.push(((role, tp), e));
+        // (role, TP) → (true engine, its origin, analytic estimate); the true engine carries
+        // the model error where it is analytic. Role Agg is the aggregated engine.
+        let mut engines: BTreeMap<(u8, u32), (EngineProfile, Origin, EngineProfile)> = BTreeMap::new();
+        let mut engine = |role: Role, tp: u32| -> Result<(EngineProfile, Origin, EngineProfile)> {
+            let key = (role as u8, tp);
+            if let Some(e) = engines.get(&key) {
+                return Ok(e.clone());
             }
-        }
-        let find = |v: &Vec<((Role, u32), crate::search::resolve::EngineSource)>, role: Role, tp: u32| {
-            v.iter()
-                .find(|((r, t), _)| *r == role && *t == tp)
-                .map(|(_, s)| s.clone())
-                .ok_or_else(|| usage("--tp", format!("internal: {role} TP {tp} unresolved")))
+            let t = sources
+                .resolve(role, tp)
+                .map_err(|e| usage("--tp", format!("testbed `{}`, {role} TP {tp}: {e}", spec.profile)))?
+                .clone();
+            let est = sources
+                .analytic_source(role, tp)
+                .map_err(|e| usage("--testbed", format!("no analytic estimate for {role} TP {tp}: {e}")))?;
+            let mut truth = t.engine;
+            if t.origin == Origin::Analytic {
+                let mut r = noise_rng(WORLD_SEED, u64::from(key.0), u64::from(tp));
+                let f = (spec.noise.model_error * normal(&mut r)).exp();
+                let pair = EnginePair {
+                    prefill: truth.clone(),
+                    decode: truth.clone(),
+                };
+                let scaled = scaled_pair(&pair, |_| f, |_| f)?;
+                truth.prefill = scaled.prefill.prefill;
+                truth.decode = scaled.decode.decode;
+            }
+            let e = (truth, t.origin, est.engine);
+            engines.insert(key, e.clone());
+            Ok(e)
+        };
+        let origin_of = |o: &[Origin]| {
+            if o.contains(&Origin::Analytic) {
+                "analytic+model-error".to_string()
+            } else {
+                o[0].to_string()
+            }
         };
         let mut configs = Vec::new();
         let mut truth_engines = Vec::new();
         let mut estimate_engines = Vec::new();
         let mut truth_origin = Vec::new();
-        let pairs: Vec<(u32, u32)> = if spec.modes.contains(&Mode::Disagg) {
-            tps.iter().flat_map(|&p| tps.iter().map(move |&d| (p, d))).collect()
-        } else {
-            Vec::new()
-        };
-        for &(ptp, dtp) in &pairs {
-            {
-                let index = configs.len();
-                let max_bs = spec.max_bs.unwrap_or_else(|| max_bs_rule(dtp));
-                configs.push(TestbedConfig {
-                    index,
-                    id: format!("p{ptp}d{dtp}"),
-                    mode: Mode::Disagg,
-                    prefill_tp: ptp,
-                    decode_tp: dtp,
-                    max_bs,
-                });
-                let (tp_, td) = (
-                    find(&truth_src, Role::Prefill, ptp)?,
-                    find(&truth_src, Role::Decode, dtp)?,
-                );
-                let mut pair = EnginePair {
-                    prefill: engine_for_role(&tp_.engine, Role::Prefill),
-                    decode: engine_for_role(&td.engine, Role::Decode),
-                };
-                let analytic_p = tp_.origin == Origin::Analytic;
-                let analytic_d = td.origin == Origin::Analytic;
-                if analytic_p || analytic_d {
-                    let sigma = spec.noise.model_error;
-                    let factor = |role: u64, tp: u32| {
-                        let mut r = noise_rng(WORLD_SEED, role, u64::from(tp));
-                        (sigma * normal(&mut r)).exp()
-                    };
-                    let fp = if analytic_p { factor(1, ptp) } else { 1.0 };
-                    let fd = if analytic_d { factor(2, dtp) } else { 1.0 };
-                    pair = scaled_pair(&pair, |_| fp, |_| fd)?;
-                }
-                truth_origin.push(if analytic_p || analytic_d {
-                    "analytic+model-error".to_string()
-                } else {
-                    tp_.origin.to_string()
-                });
-                truth_engines.push(pair);
-                let (ep, ed) = (find(&est_src, Role::Prefill, ptp)?, find(&est_src, Role::Decode, dtp)?);
-                estimate_engines.push(EnginePair {
-                    prefill: engine_for_role(&ep.engine, Role::Prefill),
-                    decode: engine_for_role(&ed.engine, Role::Decode),
-                });
-            }
+        let mut space: Vec<(Mode, u32, u32)> = Vec::new();
+        if spec.modes.contains(&Mode::Disagg) {
+            space.extend(tps.iter().flat_map(|&p| tps.iter().map(move |&d| (Mode::Disagg, p, d))));
         }
         if spec.modes.contains(&Mode::Agg) {
-            for &tp in &tps {
-                let index = configs.len();
-                let max_bs = spec.max_bs.unwrap_or_else(|| max_bs_rule(tp));
-                configs.push(TestbedConfig {
-                    index,
-                    id: format!("agg-tp{tp}"),
-                    mode: Mode::Agg,
-                    prefill_tp: tp,
-                    decode_tp: tp,
-                    max_bs,
-                });
-                let t = sources
-                    .resolve(Role::Agg, tp)
-                    .map_err(|e| usage("--tp", format!("testbed `{}`, agg TP {tp}: {e}", spec.profile)))?
-                    .clone();
-                let mut pair = EnginePair {
-                    prefill: engine_for_role(&t.engine, Role::Prefill),
-                    decode: engine_for_role(&t.engine, Role::Decode),
-                };
-                if t.origin == Origin::Analytic {
-                    let mut r = noise_rng(WORLD_SEED, 3, u64::from(tp));
-                    let f = (spec.noise.model_error * normal(&mut r)).exp();
-                    pair = scaled_pair(&pair, |_| f, |_| f)?;
-                    truth_origin.push("analytic+model-error".to_string());
-                } else {
-                    truth_origin.push(t.origin.to_string());
+            space.extend(tps.iter().map(|&t| (Mode::Agg, t, t)));
+        }
+        for (mode, ptp, dtp) in space {
+            let (id, (tp_, op, ep), (td, od, ed)) = match mode {
+                Mode::Disagg => (
+                    format!("p{ptp}d{dtp}"),
+                    engine(Role::Prefill, ptp)?,
+                    engine(Role::Decode, dtp)?,
+                ),
+                Mode::Agg => {
+                    let e = engine(Role::Agg, ptp)?;
+                    (format!("agg-tp{ptp}"), e.clone(), e)
                 }
-                truth_engines.push(pair);
-                let e = sources
-                    .analytic_source(Role::Agg, tp)
-                    .map_err(|e| usage("--testbed", format!("no analytic estimate for agg TP {tp}: {e}")))?;
-                estimate_engines.push(EnginePair {
-                    prefill: engine_for_role(&e.engine, Role::Prefill),
-                    decode: engine_for_role(&e.engine, Role::Decode),
-                });
-            }
+            };
+            configs.push(TestbedConfig {
+                index: configs.len(),
+                id,
+                mode,
+                prefill_tp: ptp,
+                decode_tp: dtp,
+                max_bs: spec.max_bs.unwrap_or_else(|| max_bs_rule(dtp)),
+            });
+            truth_origin.push(origin_of(&[op, od]));
+            truth_engines.push(EnginePair {
+                prefill: engine_for_role(&tp_, Role::Prefill),
+                decode: engine_for_role(&td, Role::Decode),
+            });
+            estimate_engines.push(EnginePair {
+                prefill: engine_for_role(&ep, Role::Prefill),
+                decode: engine_for_role(&ed, Role::Decode),
+            });
         }
         if configs.is_empty() {
             return Err(usage("--mode", "the configuration space is empty"));

@@ -617,6 +617,26 @@ fn legend_column<DB: DrawingBackend>(
     Ok(())
 }
 
+/// X label of a categorical axis drawn at 0, 1, 2, …: the name at an integer position, else
+/// nothing (used by the per-load-level figures).
+pub(crate) fn category_label(names: &[String], v: f64) -> String {
+    let k = v.round();
+    if (v - k).abs() < 1e-6 && k >= 0.0 {
+        names.get(k as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// Y tick text on a linear axis spanning `span` (`None`: a log axis, where each tick is
+/// formatted at its own magnitude).
+pub(crate) fn span_tick(v: f64, span: Option<f64>) -> String {
+    match span {
+        Some(span) => tick(v, span),
+        None => tick(v, v.abs().max(f64::MIN_POSITIVE) * 1000.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,8 @@ use super::summary::{fixed, GPU_HOURS_DECIMALS, MIN_DECIMALS, PCT_DECIMALS};
 use super::{RealComparison, COST_VS_ERROR, PREDICTED_VS_ACTUAL};
 use crate::error::Result;
 use crate::profile::plot::{
-    axis, format_for, log_axis, register_bundled_font, render_to_file, tick, DrawResult, Drawable, FONT, PALETTE,
+    axis, category_label, format_for, log_axis, register_bundled_font, render_to_file, span_tick, tick, DrawResult,
+    Drawable, FONT, PALETTE,
 };
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
@@ -165,18 +166,8 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let x_fmt = |v: &f64| {
-        let k = v.round();
-        if (v - k).abs() < 1e-6 && k >= 0.0 {
-            levels.get(k as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    };
-    let y_fmt = |v: &f64| match yspan {
-        Some(span) => tick(*v, span),
-        None => tick(*v, v.abs().max(f64::MIN_POSITIVE) * 1000.0),
-    };
+    let x_fmt = |v: &f64| category_label(levels, *v);
+    let y_fmt = |v: &f64| span_tick(*v, yspan);
     chart
         .configure_mesh()
         .x_desc("load level (closed-loop concurrency)")

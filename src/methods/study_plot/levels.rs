@@ -4,7 +4,7 @@
 use super::layout::KeyedAxis;
 use super::{colour, finite, header, message, GREY, TITLE_H};
 use crate::methods::study::{LevelCompare, MethodReport, StudyResults};
-use crate::profile::plot::{axis, tick, DrawResult, Drawable, FONT};
+use crate::profile::plot::{axis, category_label, span_tick, DrawResult, Drawable, FONT};
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -294,18 +294,8 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let x_fmt = |v: &f64| {
-        let i = v.round();
-        if (v - i).abs() < 1e-6 && i >= 0.0 {
-            levels.get(i as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    };
-    let y_fmt = |v: &f64| match yspan {
-        Some(span) => tick(*v, span),
-        None => tick(*v, v.abs().max(f64::MIN_POSITIVE) * 1000.0),
-    };
+    let x_fmt = |v: &f64| category_label(levels, *v);
+    let y_fmt = |v: &f64| span_tick(*v, yspan);
     chart
         .configure_mesh()
         .x_desc(x_desc)
