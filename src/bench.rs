@@ -41,6 +41,7 @@ pub fn reference_spec(requests: u64, load: LoadSpec, metrics: MetricsMode) -> Re
             trace: None,
             trace_rate_scale: 1.0,
             seed: 1,
+            warmup_requests: 0,
         },
         calibration: Calibration::default(),
         sla: Sla {

@@ -18,6 +18,7 @@
 //! * [`methods`] — profiling-method comparison: real results folders and the offline testbed
 //!   study (AIC-ALL, Online-ALL, stack rank, Bayesian search, …) behind one `Method` trait.
 //! * [`plan`] — the SLA planner's replica arithmetic, checked by simulation; Dynamo YAML.
+//! * [`validate`] — the accuracy report over every real data set the project ships.
 //! * [`optimize`] — the Nelder–Mead driver shared by the fits.
 //! * [`bench`] — the reference performance scenario.
 //! * [`output`] — writing result files atomically, text tables.
@@ -36,6 +37,7 @@ pub mod plan;
 pub mod profile;
 pub mod search;
 pub mod sim;
+pub mod validate;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -82,8 +82,13 @@ pub struct SiliconRow {
 /// Reads a silicon CSV. Returns the usable rows and the number skipped (non-agg, PP > 1).
 pub fn read_csv(path: &Path, model_override: Option<&str>) -> Result<(Vec<SiliconRow>, usize)> {
     let bytes = read_file(path)?;
-    let file = path.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes.as_slice());
+    parse_csv(&path.display().to_string(), &bytes, model_override)
+}
+
+/// Like [`read_csv`], from the file's bytes; `file` names it in errors and row ids.
+pub fn parse_csv(file: &str, bytes: &[u8], model_override: Option<&str>) -> Result<(Vec<SiliconRow>, usize)> {
+    let file = file.to_string();
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let headers = rdr
         .headers()
         .map_err(|e| Error::data(&file, "(header)", format!("cannot read the CSV header: {e}")))?

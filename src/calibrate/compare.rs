@@ -6,35 +6,55 @@ use crate::metrics::RunMetrics as SimMetrics;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// A compared metric (SPEC §7 names).
+/// A compared metric (SPEC §7 names). Means and 90th percentiles are compared whenever a run
+/// reports them: AIConfigurator's outputs, its silicon points and most published ground truth are
+/// means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// TTFT median, ms.
     TtftP50,
+    /// TTFT 90th percentile, ms.
+    TtftP90,
     /// TTFT 99th percentile, ms.
     TtftP99,
+    /// TTFT mean, ms.
+    TtftMean,
     /// TPOT (= ITL) median, ms.
     TpotP50,
+    /// TPOT 90th percentile, ms.
+    TpotP90,
     /// TPOT 99th percentile, ms.
     TpotP99,
+    /// TPOT mean, ms.
+    TpotMean,
     /// End-to-end latency median, ms.
     E2eP50,
+    /// End-to-end latency 90th percentile, ms.
+    E2eP90,
     /// End-to-end latency 99th percentile, ms.
     E2eP99,
+    /// End-to-end latency mean, ms.
+    E2eMean,
     /// Output-token throughput, tokens/s.
     ThroughputTokenS,
 }
 
 impl Metric {
     /// All metrics, in report order.
-    pub const ALL: [Metric; 7] = [
+    pub const ALL: [Metric; 13] = [
         Metric::TtftP50,
+        Metric::TtftP90,
         Metric::TtftP99,
+        Metric::TtftMean,
         Metric::TpotP50,
+        Metric::TpotP90,
         Metric::TpotP99,
+        Metric::TpotMean,
         Metric::E2eP50,
+        Metric::E2eP90,
         Metric::E2eP99,
+        Metric::E2eMean,
         Metric::ThroughputTokenS,
     ];
 
@@ -42,13 +62,24 @@ impl Metric {
     pub fn key(self) -> &'static str {
         match self {
             Metric::TtftP50 => "ttft_p50",
+            Metric::TtftP90 => "ttft_p90",
             Metric::TtftP99 => "ttft_p99",
+            Metric::TtftMean => "ttft_mean",
             Metric::TpotP50 => "tpot_p50",
+            Metric::TpotP90 => "tpot_p90",
             Metric::TpotP99 => "tpot_p99",
+            Metric::TpotMean => "tpot_mean",
             Metric::E2eP50 => "e2e_p50",
+            Metric::E2eP90 => "e2e_p90",
             Metric::E2eP99 => "e2e_p99",
+            Metric::E2eMean => "e2e_mean",
             Metric::ThroughputTokenS => "throughput_token_s",
         }
+    }
+
+    /// Parses a SPEC §7 key.
+    pub fn parse(key: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.key() == key)
     }
 
     /// Unit of the values.
@@ -64,11 +95,17 @@ impl Metric {
         let m = &r.metrics;
         match self {
             Metric::TtftP50 => m.ttft_p50_ms,
+            Metric::TtftP90 => m.ttft_p90_ms,
             Metric::TtftP99 => m.ttft_p99_ms,
+            Metric::TtftMean => m.ttft_mean_ms,
             Metric::TpotP50 => m.tpot_p50_ms,
+            Metric::TpotP90 => m.tpot_p90_ms,
             Metric::TpotP99 => m.tpot_p99_ms,
+            Metric::TpotMean => m.tpot_mean_ms,
             Metric::E2eP50 => m.e2e_p50_ms,
+            Metric::E2eP90 => m.e2e_p90_ms,
             Metric::E2eP99 => m.e2e_p99_ms,
+            Metric::E2eMean => m.e2e_mean_ms,
             Metric::ThroughputTokenS => m.throughput_token_s,
         }
     }
@@ -77,11 +114,17 @@ impl Metric {
     pub fn sim(self, m: &SimMetrics) -> f64 {
         match self {
             Metric::TtftP50 => m.ttft_ms.p50,
+            Metric::TtftP90 => m.ttft_ms.p90,
             Metric::TtftP99 => m.ttft_ms.p99,
+            Metric::TtftMean => m.ttft_ms.mean,
             Metric::TpotP50 => m.tpot_ms.p50,
+            Metric::TpotP90 => m.tpot_ms.p90,
             Metric::TpotP99 => m.tpot_ms.p99,
+            Metric::TpotMean => m.tpot_ms.mean,
             Metric::E2eP50 => m.e2e_latency_s.p50 * 1000.0,
+            Metric::E2eP90 => m.e2e_latency_s.p90 * 1000.0,
             Metric::E2eP99 => m.e2e_latency_s.p99 * 1000.0,
+            Metric::E2eMean => m.e2e_latency_s.mean * 1000.0,
             Metric::ThroughputTokenS => m.throughput_token_s,
         }
     }

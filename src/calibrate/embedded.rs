@@ -21,14 +21,16 @@ macro_rules! run_file {
     };
 }
 
-const RUNS: [(&str, &[u8]); 4] = [
+/// The four measured runs of the default deployment, as (shipped path, bytes).
+pub const RUNS: [(&str, &[u8]); 4] = [
     run_file!("idle"),
     run_file!("medium"),
     run_file!("saturation"),
     run_file!("overload"),
 ];
 
-const CALIBRATION: (&str, &str) = (
+/// The calibration fitted on [`RUNS`], as (shipped path, JSON text).
+pub const CALIBRATION: (&str, &str) = (
     "calibration/qwen3-32b-h200-trtllm-aic.json",
     include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -109,6 +109,14 @@ pub struct RunMetrics {
     pub e2e_p50_ms: Option<f64>,
     /// End-to-end request latency, 99th percentile, ms.
     pub e2e_p99_ms: Option<f64>,
+    /// Time to first token, 90th percentile, ms.
+    pub ttft_p90_ms: Option<f64>,
+    /// Time per output token, 90th percentile, ms.
+    pub tpot_p90_ms: Option<f64>,
+    /// End-to-end latency, 90th percentile, ms.
+    pub e2e_p90_ms: Option<f64>,
+    /// End-to-end latency, mean, ms.
+    pub e2e_mean_ms: Option<f64>,
     /// Output token throughput, tokens/s (whole deployment).
     pub throughput_token_s: Option<f64>,
     /// Request throughput, requests/s.
@@ -169,18 +177,10 @@ impl RunConfig {
     }
 }
 
-/// Figures a run file may report beyond [`RunMetrics`] (the 90th percentiles and the E2E mean,
-/// all ms; the stated GPU count). `None` = not reported.
+/// Facts a run file may report beyond [`RunMetrics`] (the stated GPU count, the SLA hit rate).
+/// `None` = not reported.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct RunExtras {
-    /// Time to first token, 90th percentile, ms.
-    pub ttft_p90_ms: Option<f64>,
-    /// Time per output token, 90th percentile, ms.
-    pub tpot_p90_ms: Option<f64>,
-    /// End-to-end latency, 90th percentile, ms.
-    pub e2e_p90_ms: Option<f64>,
-    /// End-to-end latency, mean, ms.
-    pub e2e_mean_ms: Option<f64>,
     /// GPUs of the deployment as the file states it (template `config.num_gpus`).
     pub num_gpus: Option<u32>,
     /// Share of the run's requests that met the SLA, 0..=1: AIPerf `good_request_count.avg` ÷
@@ -204,8 +204,11 @@ pub struct HwRun {
     pub config: RunConfig,
     /// The load applied.
     pub load: RunLoad,
-    /// Requests in the run (≥ 1).
+    /// Requests in the run (≥ 1): the measured ones.
     pub requests: u64,
+    /// Warm-up requests sent before the measured ones and left out of the metrics (AIPerf
+    /// `input_config.loadgen.warmup_request_count`; 0 when the file does not say).
+    pub warmup_requests: u64,
     /// Mean input length, tokens (rounded, ≥ 1).
     pub isl: u32,
     /// Mean output length, tokens (rounded, ≥ 1).
@@ -532,6 +535,15 @@ impl Reader<'_> {
         }
     }
 
+    /// A warm-up request count at `path` (absent or null: 0).
+    fn warmup(&self, v: &Value, path: &[&str]) -> Result<u64> {
+        match self.num(v, path)? {
+            None => Ok(0),
+            Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= crate::workload::MAX_REQUESTS as f64 => Ok(x as u64),
+            Some(x) => Err(self.err(key(path), format!("expected a whole number of requests ≥ 0, got {x}"))),
+        }
+    }
+
     /// Errors when neither TTFT nor TPOT is reported.
     fn require_latency(&self, m: &RunMetrics, block: &str, expected: &str) -> Result<()> {
         let any = [
@@ -585,6 +597,7 @@ impl Reader<'_> {
                     )
                 })?,
         };
+        let warmup_requests = self.warmup(v, &["workload", "warmup_requests"])?;
         let isl = self.template_len(v, "isl", "input length")?;
         let osl = self.template_len(v, "osl", "output length")?;
         let sla = Self::sla(self.pos(v, &["sla", "ttft_ms"])?, self.pos(v, &["sla", "itl_ms"])?);
@@ -597,6 +610,7 @@ impl Reader<'_> {
             config,
             load,
             requests,
+            warmup_requests,
             isl,
             osl,
             sla,
@@ -763,16 +777,16 @@ impl Reader<'_> {
             tpot_mean_ms: tpot[3],
             e2e_p50_ms: e2e[0],
             e2e_p99_ms: e2e[2],
+            ttft_p90_ms: ttft[1],
+            tpot_p90_ms: tpot[1],
+            e2e_p90_ms: e2e[1],
+            e2e_mean_ms: e2e[3],
             throughput_token_s: self.pos(v, &["metrics", "throughput_token_s"])?,
             request_throughput: self.pos(v, &["metrics", "request_throughput"])?,
             goodput_req_s: self.nonneg(v, &["metrics", "goodput_req_s"])?,
         };
         self.require_latency(&m, "metrics", "metrics.ttft_ms / metrics.tpot_ms {p50, p99, mean}")?;
         let extras = RunExtras {
-            ttft_p90_ms: ttft[1],
-            tpot_p90_ms: tpot[1],
-            e2e_p90_ms: e2e[1],
-            e2e_mean_ms: e2e[3],
             num_gpus: None,
             sla_hit_rate: at(v, &["metrics", "sla_hit_rate"])
                 .and_then(Value::as_f64)
@@ -800,6 +814,7 @@ impl Reader<'_> {
                 )
             })?,
         };
+        let warmup_requests = self.warmup(v, &["input_config", "loadgen", "warmup_request_count"])?;
         let isl = self.aiperf_len(v, "input_tokens", "input_sequence_length", "input length")?;
         let osl = self.aiperf_len(v, "output_tokens", "output_sequence_length", "output length")?;
         let sla = Self::sla(
@@ -818,6 +833,10 @@ impl Reader<'_> {
             tpot_mean_ms: itl[3],
             e2e_p50_ms: e2e[0],
             e2e_p99_ms: e2e[2],
+            ttft_p90_ms: ttft[1],
+            tpot_p90_ms: itl[1],
+            e2e_p90_ms: e2e[1],
+            e2e_mean_ms: e2e[3],
             throughput_token_s: self.pos(v, &["output_token_throughput", "avg"])?,
             request_throughput: self.pos(v, &["request_throughput", "avg"])?,
             goodput_req_s: self.nonneg(v, &["goodput", "avg"])?,
@@ -842,6 +861,7 @@ impl Reader<'_> {
             },
             load,
             requests,
+            warmup_requests,
             isl,
             osl,
             sla,
@@ -856,10 +876,6 @@ impl Reader<'_> {
             .filter(|g| g.is_finite() && *g >= 0.0 && *g <= total && total > 0.0)
             .map(|g| g / total);
         let extras = RunExtras {
-            ttft_p90_ms: ttft[1],
-            tpot_p90_ms: itl[1],
-            e2e_p90_ms: e2e[1],
-            e2e_mean_ms: e2e[3],
             num_gpus: None,
             sla_hit_rate,
         };
@@ -959,6 +975,7 @@ impl Reader<'_> {
                 .count(v, &["num_prompts"], "request")?
                 .ok_or_else(|| self.err("completed", "missing (and no num_prompts): expected the request count"))?,
         };
+        let warmup_requests = 0;
         let n = requests as f64;
         let mean_len = |k: &str, what: &str| -> Result<u32> {
             let total = self
@@ -988,6 +1005,10 @@ impl Reader<'_> {
             tpot_mean_ms: tpot("mean")?,
             e2e_p50_ms: p("median_e2el_ms")?,
             e2e_p99_ms: p("p99_e2el_ms")?,
+            ttft_p90_ms: p("p90_ttft_ms")?,
+            tpot_p90_ms: tpot("p90")?,
+            e2e_p90_ms: p("p90_e2el_ms")?,
+            e2e_mean_ms: p("mean_e2el_ms")?,
             throughput_token_s: p("output_throughput")?,
             request_throughput: p("request_throughput")?,
             goodput_req_s: goodput,
@@ -998,10 +1019,6 @@ impl Reader<'_> {
             "median_ttft_ms / median_tpot_ms (and mean_, p99_)",
         )?;
         let extras = RunExtras {
-            ttft_p90_ms: p("p90_ttft_ms")?,
-            tpot_p90_ms: tpot("p90")?,
-            e2e_p90_ms: p("p90_e2el_ms")?,
-            e2e_mean_ms: p("mean_e2el_ms")?,
             num_gpus: None,
             sla_hit_rate: None,
         };
@@ -1015,6 +1032,7 @@ impl Reader<'_> {
             },
             load,
             requests,
+            warmup_requests,
             isl,
             osl,
             sla: None,

@@ -71,6 +71,18 @@ pub fn plot_calibration(
     render_to_file(out, format, (w, h), &fig)
 }
 
+/// The metrics the scatter draws (medians, tails and throughput; means and P90s are in the
+/// report and the JSON, not the figure, to keep its legend readable).
+const PLOTTED: [Metric; 7] = [
+    Metric::TtftP50,
+    Metric::TtftP99,
+    Metric::TpotP50,
+    Metric::TpotP99,
+    Metric::E2eP50,
+    Metric::E2eP99,
+    Metric::ThroughputTokenS,
+];
+
 /// One set of simulated values (before / after / current).
 struct Phase {
     label: String,
@@ -162,7 +174,7 @@ impl Figure {
                 .runs
                 .iter()
                 .flat_map(|r| r.metrics.iter().map(|(m, c)| (*m, c.hw, c.sim)))
-                .filter(|(_, h, s)| positive(*h) && positive(*s))
+                .filter(|(m, h, s)| PLOTTED.contains(m) && positive(*h) && positive(*s))
                 .collect(),
             ttft: per_run(e, Metric::TtftP50, false),
             tpot: per_run(e, Metric::TpotP50, false),
@@ -301,7 +313,7 @@ impl Figure {
         }
         y += line_h + 12;
         area.draw(&Text::new("metric", (6, y), head.clone()))?;
-        for m in Metric::ALL {
+        for m in PLOTTED {
             y += line_h;
             marker(area, m, (18, y), BLACK.mix(0.75))?;
             area.draw(&Text::new(m.key().to_string(), (34, y), style.clone()))?;
@@ -452,6 +464,8 @@ where
         Metric::TpotP50 | Metric::TpotP99 => vec![(0, -6), (6, 4), (-6, 4)],
         Metric::E2eP50 | Metric::E2eP99 => vec![(-5, -5), (5, -5), (5, 5), (-5, 5)],
         Metric::ThroughputTokenS => vec![(0, -7), (6, 0), (0, 7), (-6, 0)],
+        // not in PLOTTED
+        _ => return Ok(()),
     };
     if hollow {
         let mut closed = shape.clone();

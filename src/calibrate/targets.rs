@@ -8,7 +8,7 @@ use crate::cli::args::DeploymentFlags;
 use crate::error::{Error, Result};
 use crate::metrics::Sla;
 use crate::sim::calibration::Calibration;
-use crate::sim::deployment::Mode;
+use crate::sim::deployment::{Deployment, Mode};
 use crate::sim::{simulate, MetricsMode, SimSpec};
 use crate::workload::{ArrivalPattern, LengthModel, LoadSpec, WorkloadSpec};
 use std::collections::BTreeMap;
@@ -56,14 +56,32 @@ fn flags_for(run: &HwRun, flags: &DeploymentFlags) -> DeploymentFlags {
     f
 }
 
-/// Builds the simulation targets of `runs` (`holdout` flags which are held out).
+/// Builds the simulation targets of `runs` (`holdout` flags which are held out), each on the
+/// deployment the flags give, completed by what the run's `config` states.
 pub fn build(runs: Vec<(HwRun, bool)>, flags: &DeploymentFlags, sla: Option<Sla>, seeds: u32) -> Result<Vec<Target>> {
+    build_on(
+        runs,
+        |run| {
+            flags_for(run, flags)
+                .resolve()
+                .map(|(_, d)| d)
+                .map_err(|e| Error::data(&run.file, "config", format!("cannot build the deployment: {e}")))
+        },
+        sla,
+        seeds,
+    )
+}
+
+/// Like [`build`], with the deployment of each run given by `deployment`.
+pub fn build_on(
+    runs: Vec<(HwRun, bool)>,
+    deployment: impl Fn(&HwRun) -> Result<Deployment>,
+    sla: Option<Sla>,
+    seeds: u32,
+) -> Result<Vec<Target>> {
     let mut out = Vec::new();
     for (run, holdout) in runs {
-        let f = flags_for(&run, flags);
-        let (_p, dep) = f
-            .resolve()
-            .map_err(|e| Error::data(&run.file, "config", format!("cannot build the deployment: {e}")))?;
+        let dep = deployment(&run)?;
         let (load, random) = match run.load {
             RunLoad::Concurrency(n) => (LoadSpec::Concurrency(n), false),
             RunLoad::Poisson { rps } => (LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }), true),
@@ -77,6 +95,7 @@ pub fn build(runs: Vec<(HwRun, bool)>, flags: &DeploymentFlags, sla: Option<Sla>
             trace: None,
             trace_rate_scale: 1.0,
             seed: 1,
+            warmup_requests: run.warmup_requests,
         };
         workload
             .validate()

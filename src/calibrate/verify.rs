@@ -134,7 +134,7 @@ fn metric_index(key: &str) -> Option<usize> {
 type Values = [Option<f64>; 16];
 
 /// The values a run reports, by [`METRICS`] index (no per-GPU throughput: it needs a GPU count).
-fn run_values(r: &HwRun, x: &RunExtras) -> Values {
+fn run_values(r: &HwRun) -> Values {
     let m = &r.metrics;
     let mut v: Values = [None; 16];
     let set = |v: &mut Values, k: &str, x: Option<f64>| {
@@ -143,17 +143,17 @@ fn run_values(r: &HwRun, x: &RunExtras) -> Values {
         }
     };
     set(&mut v, "ttft_p50", m.ttft_p50_ms);
-    set(&mut v, "ttft_p90", x.ttft_p90_ms);
+    set(&mut v, "ttft_p90", m.ttft_p90_ms);
     set(&mut v, "ttft_p99", m.ttft_p99_ms);
     set(&mut v, "ttft_mean", m.ttft_mean_ms);
     set(&mut v, "tpot_p50", m.tpot_p50_ms);
-    set(&mut v, "tpot_p90", x.tpot_p90_ms);
+    set(&mut v, "tpot_p90", m.tpot_p90_ms);
     set(&mut v, "tpot_p99", m.tpot_p99_ms);
     set(&mut v, "tpot_mean", m.tpot_mean_ms);
     set(&mut v, "e2e_p50", m.e2e_p50_ms);
-    set(&mut v, "e2e_p90", x.e2e_p90_ms);
+    set(&mut v, "e2e_p90", m.e2e_p90_ms);
     set(&mut v, "e2e_p99", m.e2e_p99_ms);
-    set(&mut v, "e2e_mean", x.e2e_mean_ms);
+    set(&mut v, "e2e_mean", m.e2e_mean_ms);
     set(&mut v, "throughput_token_s", m.throughput_token_s);
     set(&mut v, "request_throughput", m.request_throughput);
     set(&mut v, "goodput_req_s", m.goodput_req_s);
@@ -204,7 +204,7 @@ impl Prediction {
         let v = parse_json(file, bytes)?;
         if detect_format(&v).is_some() {
             let (run, extras) = HwRun::from_value(file, &v)?;
-            let values = run_values(&run, &extras);
+            let values = run_values(&run);
             let gpus = extras.num_gpus.or_else(|| run.config.num_gpus());
             let (concurrency, isl, osl) = (
                 match run.load {
@@ -469,7 +469,7 @@ pub fn verify(pred: &Prediction, actual: &HwRun, actual_extras: &RunExtras, gpus
         .or(pred.gpus)
         .or(actual_extras.num_gpus)
         .or_else(|| actual.config.num_gpus());
-    let act = run_values(actual, actual_extras);
+    let act = run_values(actual);
     let mut predv = pred.values;
     let i_gpu = metric_index("throughput_token_s_gpu").unwrap_or(13);
     let i_tot = metric_index("throughput_token_s").unwrap_or(12);

@@ -201,6 +201,10 @@ pub struct WorkloadFlags {
     /// Random seed (arrivals and lengths use separate streams derived from it).
     #[arg(long, default_value_t = 1, help_heading = "Workload")]
     pub seed: u64,
+    /// Warm-up requests (AIPerf --warmup-request-count): sent first, through the same load, and
+    /// left out of every metric; --requests counts the measured ones.
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Workload")]
+    pub warmup_requests: u64,
 }
 
 /// Default closed-loop levels of the embedded default (the Dynamo comparison's AIPerf levels).
@@ -218,6 +222,7 @@ impl WorkloadFlags {
             && self.osl == "256"
             && self.requests.is_none()
             && self.duration.is_none()
+            && self.warmup_requests == 0
     }
 
     /// The workloads to run: one per --concurrency / --rps value (or one for a sinusoid, rate
@@ -299,6 +304,7 @@ impl WorkloadFlags {
                 trace: trace.clone(),
                 trace_rate_scale: self.trace_rate_scale,
                 seed: self.seed,
+                warmup_requests: self.warmup_requests,
             };
             w.validate()?;
             out.push(w);

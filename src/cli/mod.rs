@@ -13,6 +13,7 @@ mod profile_cmd;
 pub mod progress;
 mod simulate_cmd;
 mod sweep_cmd;
+mod validate_cmd;
 mod verify_cmd;
 
 use crate::error::Result;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Compare profiling methods (AIC-ALL, Online-ALL, stack rank, Bayesian search, …) on cost,
     /// predictive accuracy and regret: real results folders or an offline testbed study.
     CompareMethods(Box<compare_cmd::CompareArgs>),
+    /// Accuracy report: predictions vs every real measurement the project ships (AIPerf runs,
+    /// AIConfigurator silicon points), per data set, uncalibrated and calibrated.
+    Validate(validate_cmd::ValidateArgs),
 }
 
 /// Runs a parsed command line; returns the process exit code (0 or 1), or an error (exit 2).
@@ -69,5 +73,6 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Merge(a) => merge_cmd::run(a),
         Command::Plan(a) => plan_cmd::run(*a),
         Command::CompareMethods(a) => compare_cmd::run(*a),
+        Command::Validate(a) => validate_cmd::run(a),
     }
 }

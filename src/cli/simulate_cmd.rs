@@ -186,6 +186,7 @@ fn default_vs_measured(
             trace: None,
             trace_rate_scale: 1.0,
             seed,
+            warmup_requests: run.warmup_requests,
         };
         let mut spec = SimSpec {
             deployment: dep.clone(),

@@ -551,6 +551,7 @@ impl Testbed {
             trace: None,
             trace_rate_scale: 1.0,
             seed,
+            warmup_requests: 0,
         }
     }
 

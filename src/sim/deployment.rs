@@ -214,13 +214,18 @@ impl DeploymentOptions {
         let bytes = read_file(path)?;
         let file = path.display().to_string();
         let text = std::str::from_utf8(&bytes).map_err(|_| Error::data(&file, "(file)", "is not UTF-8 text"))?;
+        Self::from_toml(&file, text)
+    }
+
+    /// Parses a deployment TOML text; `file` names it in errors.
+    pub fn from_toml(file: &str, text: &str) -> Result<Self> {
         toml::from_str(text).map_err(|e| {
             let msg = e.message().replace('\n', " ");
             let key = e
                 .span()
                 .map(|s| text[s].trim().to_string())
                 .unwrap_or_else(|| "(toml)".into());
-            Error::data(&file, key, msg)
+            Error::data(file, key, msg)
         })
     }
 

@@ -356,7 +356,10 @@ impl Simulation<'_> {
             osl: r.osl,
             preemptions: r.preemptions,
         };
-        self.collector.record(&rec);
+        // warm-up requests (issued first, so the lowest ids) are left out of every metric
+        if r.id >= self.spec.workload.warmup_requests {
+            self.collector.record(&rec);
+        }
         self.reqs.remove(slot);
         if self.closed_loop {
             // AIPerf semantics: the client sends the next request when this one has finished

@@ -66,6 +66,10 @@ pub struct WorkloadSpec {
     pub trace_rate_scale: f64,
     /// Seed of all random streams.
     pub seed: u64,
+    /// Warm-up requests (AIPerf `--warmup-request-count`): issued first, through the same load
+    /// (the closed loop keeps its N in flight, open-loop arrivals continue), and left out of
+    /// every metric. They come on top of `requests`: `requests` is what is measured.
+    pub warmup_requests: u64,
 }
 
 /// Seconds (≥ 0) → integer nanoseconds, rounded to nearest (ties up; saturating; negative and NaN
@@ -86,7 +90,14 @@ impl WorkloadSpec {
             trace: None,
             trace_rate_scale: 1.0,
             seed,
+            warmup_requests: 0,
         }
+    }
+
+    /// The same spec with `n` warm-up requests.
+    pub fn with_warmup(mut self, n: u64) -> Self {
+        self.warmup_requests = n;
+        self
     }
 
     fn arrival_pattern(&self) -> Option<&ArrivalPattern> {
@@ -103,7 +114,7 @@ impl WorkloadSpec {
     /// The cap on issued requests (before any duration cut-off); `None` = unlimited.
     fn cap(&self) -> Option<u64> {
         if let Some(n) = self.requests {
-            return Some(n);
+            return Some(n.saturating_add(self.warmup_requests));
         }
         if self.arrival_pattern().is_some() && self.duration_s.is_some() {
             return None;
@@ -142,6 +153,25 @@ impl WorkloadSpec {
                     format!("{n} requests is more than the {MAX_REQUESTS} one simulation may issue"),
                 ));
             }
+        }
+        if let Some(n) = self.requests {
+            if self.warmup_requests > n {
+                return Err(Error::usage(
+                    "--warmup-requests",
+                    format!(
+                        "{} warm-up requests is more than the {n} measured ones (--requests); expected at most {n}",
+                        self.warmup_requests
+                    ),
+                ));
+            }
+        } else if self.warmup_requests > MAX_REQUESTS {
+            return Err(Error::usage(
+                "--warmup-requests",
+                format!(
+                    "{} is more than the {MAX_REQUESTS} requests one simulation may issue",
+                    self.warmup_requests
+                ),
+            ));
         }
         if let Some(d) = self.duration_s {
             if !(d.is_finite() && d > 0.0) {

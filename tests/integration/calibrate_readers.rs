@@ -167,8 +167,8 @@ fn real_aiperf_runs_read_with_their_load_lengths_and_metrics() {
             Some(0.0),
             "no request met 500 ms TTFT: goodput 0 is valid"
         );
-        assert!(x.ttft_p90_ms.is_some() && x.tpot_p90_ms.is_some() && x.e2e_p90_ms.is_some());
-        assert!(x.e2e_mean_ms.is_some());
+        assert!(r.metrics.ttft_p90_ms.is_some() && r.metrics.tpot_p90_ms.is_some() && r.metrics.e2e_p90_ms.is_some());
+        assert!(r.metrics.e2e_mean_ms.is_some());
         assert_eq!(x.num_gpus, None);
     }
     // The rounded values quoted in the calibration plan.
@@ -401,7 +401,10 @@ fn simulate_json_output_reads_back_as_a_run() {
     assert_eq!(r.metrics.throughput_token_s, m["throughput_token_s"].as_f64());
     assert_eq!(r.metrics.request_throughput, m["request_throughput"].as_f64());
     assert_eq!(r.metrics.goodput_req_s, m["goodput_req_s"].as_f64());
-    assert_relative_eq!(x.e2e_p90_ms.unwrap_or(0.0), f64_at("e2e_latency_s", "p90") * 1000.0);
+    assert_relative_eq!(
+        r.metrics.e2e_p90_ms.unwrap_or(0.0),
+        f64_at("e2e_latency_s", "p90") * 1000.0
+    );
 
     // The AIPerf export of the same run reads back with the same metrics.
     let a = load(&g);
@@ -477,7 +480,7 @@ fn simulated_sweeps_agg_runs_and_single_token_outputs_read_back() {
 #[test]
 fn vllm_bench_fixture_reads_load_lengths_and_metrics() {
     let p = fixture("vllm_bench_llama8b.json");
-    let (r, x) = load_detailed(&p);
+    let (r, _) = load_detailed(&p);
     assert_eq!(r.format, RunFormat::VllmBench);
     assert_eq!(r.name, "vllm_bench_llama8b");
     assert_eq!(r.load, RunLoad::Poisson { rps: 8.0 });
@@ -498,9 +501,9 @@ fn vllm_bench_fixture_reads_load_lengths_and_metrics() {
     assert_eq!(m.throughput_token_s, Some(1007.256138944115));
     assert_eq!(m.request_throughput, Some(7.88495850250591));
     assert_eq!(m.goodput_req_s, None, "request_goodput: null → not reported");
-    assert_eq!(x.ttft_p90_ms, Some(52.94072159938514));
-    assert_eq!(x.e2e_p90_ms, Some(1079.8843569995096));
-    assert_eq!(x.e2e_mean_ms, Some(979.3155032819813));
+    assert_eq!(m.ttft_p90_ms, Some(52.94072159938514));
+    assert_eq!(m.e2e_p90_ms, Some(1079.8843569995096));
+    assert_eq!(m.e2e_mean_ms, Some(979.3155032819813));
 
     let base = read_value(&p);
     let read = |v: &Value| HwRun::from_bytes("v.json", &bytes(v)).unwrap_or_else(|e| panic!("{e}"));
