@@ -43,6 +43,7 @@ pub fn reference_spec(requests: u64, load: LoadSpec, metrics: MetricsMode) -> Re
             seed: 1,
             warmup_requests: 0,
         },
+        variability: Default::default(),
         calibration: Calibration::default(),
         sla: Sla {
             ttft_ms: 500.0,

@@ -329,7 +329,7 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
         1,
     );
     let calibration = Calibration {
-        ttft_overhead_ms: eff.ttft_ms,
+        frontend_latency_ms: eff.ttft_ms,
         ..Calibration::default()
     };
     let spec = SimSpec {
@@ -341,6 +341,7 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
             itl_ms: f64::INFINITY,
         },
         metrics: MetricsMode::Exact,
+        variability: Default::default(),
     };
     let out = simulate(&spec)?;
     let skip = if !o.exclude_first_wave || n <= c as u64 {

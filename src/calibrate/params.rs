@@ -1,19 +1,24 @@
-//! The calibration parameters a fit may search, with their bounds.
+//! The calibration parameters a fit may search, their physical ranges (the search bounds) and
+//! what each explains (see also [`crate::sim::calibration::Calibration`]):
 //!
-//! What each one explains (see also [`crate::sim::calibration::Calibration`]):
-//! * `prefill_time_scale` — engine time of prefill: raises TTFT **and** lowers prefill capacity;
-//! * `ttft_overhead_ms` — latency outside the engines (frontend, tokenisation, network): raises
-//!   TTFT at every load but consumes no capacity;
-//! * `prefill_handoff_ms` — time the prefill worker stays busy after a request's first token
-//!   (KV hand-off): lowers prefill capacity without raising idle TTFT;
-//! * `decode_time_scale` — engine time of decode steps: ITL and decode capacity;
-//! * `iteration_overhead_ms` — CPU time per engine step: ITL floor and scheduling delay;
-//! * `kv_transfer_latency_ms`, `kv_transfer_ms_per_token` — prefill → decode hand-off delay:
-//!   appears in E2E and (spread over OSL − 1 tokens) in ITL, not in TTFT.
+//! | parameter | range | explains |
+//! |---|---|---|
+//! | `prefill_time_scale` | 0.2–5 | engine time of prefill: raises TTFT **and** lowers prefill capacity |
+//! | `decode_time_scale` | 0.2–5 | engine time of decode steps: ITL and decode capacity |
+//! | `frontend_latency_ms` | 0–2000 ms | latency outside the engines (frontend, tokenisation, network): raises TTFT at every load, consumes no capacity |
+//! | `prefill_handoff_ms` | 0–2000 ms | prefill-worker busy time after each prefill (KV hand-off work): lowers prefill capacity without raising idle TTFT |
+//! | `iteration_overhead_ms` | 0–20 ms | CPU time per engine step: an ITL floor and scheduling delay |
+//! | `kv_transfer_latency_ms` | 0–1000 ms | fixed prefill → decode hand-off delay (on the TTFT path on Dynamo's path) |
+//! | `kv_transfer_gbps` | 0.5–900 GB/s | KV link bandwidth: transfer time grows with the prompt |
+//! | `kv_transfer_ms_per_token` | 0–1 ms | older files' per-token transfer time |
 //!
-//! Idle TTFT pins `prefill_time_scale · prefill + ttft_overhead`; saturation throughput pins
-//! `prefill_time_scale · prefill + prefill_handoff` — so the three are identifiable from runs at
-//! idle and at saturation together.
+//! Which runs pin what: the idle run (concurrency 1, no queueing) pins the latency on the TTFT
+//! path — `prefill_time_scale · prefill + frontend_latency_ms (+ transfer)`; a saturated run
+//! pins the prefill side's capacity — `prefill_time_scale · prefill + prefill_handoff_ms`; ITL
+//! at any load pins `decode_time_scale` (with `iteration_overhead_ms` nearly degenerate with it
+//! when step times hardly depend on the batch: the overhead is not in the default fit). So idle
+//! and saturation runs together identify the three prefill-side quantities; see
+//! [`super::identify`] for what a given set of runs pins.
 
 use crate::error::{Error, Result};
 use crate::sim::calibration::Calibration;
@@ -27,27 +32,30 @@ pub enum Param {
     PrefillTimeScale,
     /// Multiplier on decode-step times.
     DecodeTimeScale,
-    /// Fixed TTFT latency outside the engines, ms.
-    TtftOverheadMs,
+    /// Latency on the TTFT path outside the engines, ms.
+    FrontendLatencyMs,
     /// Per-iteration overhead, ms.
     IterationOverheadMs,
     /// Prefill-worker busy time per request after its prefill, ms.
     PrefillHandoffMs,
     /// Fixed KV-transfer latency, ms.
     KvTransferLatencyMs,
-    /// KV-transfer time per prompt token, ms.
+    /// KV-transfer link bandwidth, GB/s.
+    KvTransferGbps,
+    /// KV-transfer time per prompt token, ms (older files).
     KvTransferMsPerToken,
 }
 
 impl Param {
     /// Every parameter.
-    pub const ALL: [Param; 7] = [
+    pub const ALL: [Param; 8] = [
         Param::PrefillTimeScale,
         Param::DecodeTimeScale,
-        Param::TtftOverheadMs,
+        Param::FrontendLatencyMs,
         Param::IterationOverheadMs,
         Param::PrefillHandoffMs,
         Param::KvTransferLatencyMs,
+        Param::KvTransferGbps,
         Param::KvTransferMsPerToken,
     ];
 
@@ -56,16 +64,18 @@ impl Param {
         match self {
             Param::PrefillTimeScale => "prefill_time_scale",
             Param::DecodeTimeScale => "decode_time_scale",
-            Param::TtftOverheadMs => "ttft_overhead_ms",
+            Param::FrontendLatencyMs => "frontend_latency_ms",
             Param::IterationOverheadMs => "iteration_overhead_ms",
             Param::PrefillHandoffMs => "prefill_handoff_ms",
             Param::KvTransferLatencyMs => "kv_transfer_latency_ms",
+            Param::KvTransferGbps => "kv_transfer_gbps",
             Param::KvTransferMsPerToken => "kv_transfer_ms_per_token",
         }
     }
 
-    /// Parses a key.
+    /// Parses a key (older files' `ttft_overhead_ms` is `frontend_latency_ms`).
     pub fn parse(s: &str) -> Result<Param> {
+        let s = if s == "ttft_overhead_ms" { "frontend_latency_ms" } else { s };
         Param::ALL.iter().copied().find(|p| p.key() == s).ok_or_else(|| {
             Error::usage(
                 "--fit-params",
@@ -77,21 +87,25 @@ impl Param {
         })
     }
 
-    /// Search bounds (inclusive).
+    /// Search bounds (inclusive): the documented physical range.
     pub fn bounds(self) -> (f64, f64) {
         match self {
-            Param::PrefillTimeScale | Param::DecodeTimeScale => (0.1, 20.0),
-            Param::TtftOverheadMs => (0.0, 10_000.0),
-            Param::IterationOverheadMs => (0.0, 50.0),
-            Param::PrefillHandoffMs => (0.0, 10_000.0),
-            Param::KvTransferLatencyMs => (0.0, 5_000.0),
+            Param::PrefillTimeScale | Param::DecodeTimeScale => (0.2, 5.0),
+            Param::FrontendLatencyMs => (0.0, 2000.0),
+            Param::IterationOverheadMs => (0.0, 20.0),
+            Param::PrefillHandoffMs => (0.0, 2000.0),
+            Param::KvTransferLatencyMs => (0.0, 1000.0),
+            Param::KvTransferGbps => (0.5, 900.0),
             Param::KvTransferMsPerToken => (0.0, 1.0),
         }
     }
 
-    /// Scales are searched on a log axis, times on a linear one.
+    /// Scales and the bandwidth are searched on a log axis, times on a linear one.
     fn log_axis(self) -> bool {
-        matches!(self, Param::PrefillTimeScale | Param::DecodeTimeScale)
+        matches!(
+            self,
+            Param::PrefillTimeScale | Param::DecodeTimeScale | Param::KvTransferGbps
+        )
     }
 
     /// Value at normalised position `u ∈ [0, 1]` of the search box.
@@ -105,9 +119,11 @@ impl Param {
         }
     }
 
-    /// Normalised position of `v` in the search box.
+    /// Normalised position of `v` in the search box (a bandwidth of 0 — no bandwidth term —
+    /// sits at the fast end).
     pub fn to_unit(self, v: f64) -> f64 {
         let (lo, hi) = self.bounds();
+        let v = if self == Param::KvTransferGbps && v <= 0.0 { hi } else { v };
         let v = v.clamp(lo, hi);
         if self.log_axis() {
             (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
@@ -117,12 +133,19 @@ impl Param {
     }
 
     /// Distance of `v` from the neutral calibration in the prior's units: ln(v) for the time
-    /// scales (neutral 1), seconds for the times (neutral 0 ms) and ms for the per-token KV
-    /// transfer time (neutral 0).
+    /// scales (neutral 1), seconds for the times (neutral 0 ms), ms for the per-token KV
+    /// transfer time (neutral 0) and s/GB for the bandwidth (neutral: no bandwidth term).
     pub fn prior_deviation(self, v: f64) -> f64 {
         match self {
             Param::PrefillTimeScale | Param::DecodeTimeScale => v.max(1e-12).ln(),
             Param::KvTransferMsPerToken => v,
+            Param::KvTransferGbps => {
+                if v > 0.0 {
+                    1.0 / v
+                } else {
+                    0.0
+                }
+            }
             _ => v / 1000.0,
         }
     }
@@ -132,10 +155,11 @@ impl Param {
         match self {
             Param::PrefillTimeScale => c.prefill_time_scale,
             Param::DecodeTimeScale => c.decode_time_scale,
-            Param::TtftOverheadMs => c.ttft_overhead_ms,
+            Param::FrontendLatencyMs => c.frontend_latency_ms,
             Param::IterationOverheadMs => c.iteration_overhead_ms,
             Param::PrefillHandoffMs => c.prefill_handoff_ms,
             Param::KvTransferLatencyMs => c.kv_transfer_latency_ms,
+            Param::KvTransferGbps => c.kv_transfer_gbps,
             Param::KvTransferMsPerToken => c.kv_transfer_ms_per_token,
         }
     }
@@ -145,23 +169,25 @@ impl Param {
         match self {
             Param::PrefillTimeScale => c.prefill_time_scale = v,
             Param::DecodeTimeScale => c.decode_time_scale = v,
-            Param::TtftOverheadMs => c.ttft_overhead_ms = v,
+            Param::FrontendLatencyMs => c.frontend_latency_ms = v,
             Param::IterationOverheadMs => c.iteration_overhead_ms = v,
             Param::PrefillHandoffMs => c.prefill_handoff_ms = v,
             Param::KvTransferLatencyMs => c.kv_transfer_latency_ms = v,
+            Param::KvTransferGbps => c.kv_transfer_gbps = v,
             Param::KvTransferMsPerToken => c.kv_transfer_ms_per_token = v,
         }
     }
 }
 
-/// The default parameters to fit: the time scales and overheads; plus the prefill hand-off for
-/// disaggregated deployments (where the prefill worker is a separate engine).
+/// The default parameters to fit: the two time scales and the frontend latency; plus the
+/// prefill hand-off for disaggregated deployments (where the prefill worker is a separate
+/// engine). The per-step overhead is left out (it trades off against the decode scale when step
+/// times hardly depend on the batch); name it in `--fit-params` to fit it.
 pub fn default_fit_params(disagg: bool) -> Vec<Param> {
     let mut v = vec![
         Param::PrefillTimeScale,
         Param::DecodeTimeScale,
-        Param::TtftOverheadMs,
-        Param::IterationOverheadMs,
+        Param::FrontendLatencyMs,
     ];
     if disagg {
         v.push(Param::PrefillHandoffMs);
@@ -176,19 +202,12 @@ mod tests {
     #[test]
     fn prior_deviation_is_zero_at_neutral() {
         let neutral = Calibration::default();
-        for p in [
-            Param::PrefillTimeScale,
-            Param::DecodeTimeScale,
-            Param::TtftOverheadMs,
-            Param::IterationOverheadMs,
-            Param::PrefillHandoffMs,
-            Param::KvTransferLatencyMs,
-            Param::KvTransferMsPerToken,
-        ] {
+        for p in Param::ALL {
             assert_eq!(p.prior_deviation(p.get(&neutral)), 0.0, "{p:?}");
         }
         assert!((Param::PrefillTimeScale.prior_deviation(std::f64::consts::E) - 1.0).abs() < 1e-12);
-        assert_eq!(Param::TtftOverheadMs.prior_deviation(500.0), 0.5);
+        assert_eq!(Param::FrontendLatencyMs.prior_deviation(500.0), 0.5);
+        assert_eq!(Param::parse("ttft_overhead_ms").unwrap(), Param::FrontendLatencyMs);
     }
 
     #[test]

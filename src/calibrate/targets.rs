@@ -112,6 +112,7 @@ pub fn build_on(
                 calibration: Calibration::default(),
                 sla,
                 metrics: MetricsMode::Exact,
+                variability: Default::default(),
             },
             seeds: (1..=n as u64).collect(),
             run,

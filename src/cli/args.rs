@@ -5,7 +5,8 @@ use crate::error::{Error, Result};
 use crate::metrics::Sla;
 use crate::profile::{self, Profile};
 use crate::sim::calibration::Calibration;
-use crate::sim::deployment::{Deployment, DeploymentOptions, Mode, SchedulerKind};
+use crate::profile::step_model::StepModelKind;
+use crate::sim::deployment::{Deployment, DeploymentOptions, FirstToken, Mode, SchedulerKind};
 use crate::sim::router::RouterPolicy;
 use crate::workload::{self, ArrivalPattern, LengthDist, LengthModel, LoadSpec, WorkloadSpec};
 use clap::{Args, ValueEnum};
@@ -74,6 +75,15 @@ pub struct DeploymentFlags {
     /// Calibration parameters JSON (see calibration/).
     #[arg(long, value_name = "FILE", help_heading = "Deployment")]
     pub calibration: Option<PathBuf>,
+    /// Step-time model: composed (one fixed cost per iteration plus marginal prefill and
+    /// decode costs; default) or sum (prefill curve + decode surface, the earlier rule).
+    #[arg(long, value_enum, help_heading = "Deployment")]
+    pub step_model: Option<StepModelKind>,
+    /// Disagg: where the first token comes from: decode (Dynamo: after prefill and KV
+    /// transfer, from the decode worker's first step; default) or prefill (returned by the
+    /// prefill worker at prefill end, as a vLLM P/D proxy does).
+    #[arg(long, value_enum, help_heading = "Deployment")]
+    pub first_token: Option<FirstToken>,
 }
 
 impl DeploymentFlags {
@@ -95,6 +105,8 @@ impl DeploymentFlags {
             router: self.router,
             kv_capacity_tokens: self.kv_capacity,
             prefill_kv_capacity_tokens: None,
+            step_model: self.step_model,
+            first_token: self.first_token,
         }
     }
 

@@ -70,6 +70,7 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
             calibration: cal.clone(),
             sla,
             metrics: mode,
+            variability: Default::default(),
         })
         .collect();
     let bar = super::progress::bar(specs.len() as u64, "simulating");
@@ -194,6 +195,7 @@ fn default_vs_measured(
             calibration: Default::default(),
             sla,
             metrics: MetricsMode::Exact,
+            variability: Default::default(),
         };
         let raw = simulate(&spec)?.metrics;
         spec.calibration = cal.clone();

@@ -5,6 +5,9 @@ use crate::error::{Error, Result};
 use crate::output::write_json;
 use crate::validate::thresholds::{self, Check};
 use crate::validate::{report, validate, ValidateOptions};
+use crate::profile::step_model::StepModelKind;
+use crate::sim::deployment::FirstToken;
+use crate::sim::variability::Variability;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -39,6 +42,15 @@ pub struct ValidateArgs {
     /// Thresholds TOML for --check (default: the shipped calibration/validate_thresholds.toml).
     #[arg(long, value_name = "FILE.toml", requires = "check")]
     pub thresholds: Option<PathBuf>,
+    /// Simulate with this step model (default composed; sum = the earlier rule, for comparison).
+    #[arg(long, value_enum)]
+    pub step_model: Option<StepModelKind>,
+    /// Disagg sets: first-token semantics (default: each deployment's, Dynamo's decode path).
+    #[arg(long, value_enum)]
+    pub first_token: Option<FirstToken>,
+    /// Service-time variability: default, off, or STEP_CV,LATENCY_CV.
+    #[arg(long, value_name = "default|off|STEP,LATENCY")]
+    pub variability: Option<String>,
 }
 
 /// Runs `validate`; exit code 1 when `--check` fails.
@@ -69,7 +81,18 @@ pub fn run(a: ValidateArgs) -> Result<i32> {
         ));
     }
     let t0 = std::time::Instant::now();
-    let v = validate(&ValidateOptions { sets: a.sets.clone() })?;
+    let opts = ValidateOptions {
+        sets: a.sets.clone(),
+        step_model: a.step_model,
+        first_token: a.first_token,
+        variability: a
+            .variability
+            .as_deref()
+            .map(|s| Variability::parse("--variability", s))
+            .transpose()?,
+    };
+    let v = validate(&opts)?;
+    println!("settings: {}", v.settings);
     print!("{}", report::table(&v));
     if a.rows {
         print!("{}", report::rows_table(&v));

@@ -588,6 +588,7 @@ impl Testbed {
             calibration: Calibration::default(),
             sla,
             metrics: MetricsMode::Streaming,
+            variability: Default::default(),
         })
     }
 

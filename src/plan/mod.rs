@@ -338,6 +338,7 @@ pub fn check(profile: &Profile, inp: &PlanInputs, s: &CheckSettings, pw: u32, dw
         calibration: s.calibration.clone(),
         sla: inp.sla,
         metrics: MetricsMode::Exact,
+        variability: Default::default(),
     };
     let out = simulate(&spec)?;
     let recs = out.collector.records();

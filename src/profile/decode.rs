@@ -4,22 +4,30 @@
 //! the surface was measured against. That scale defines the axis; it is kept apart from the
 //! engine's real KV capacity (see [`super::EngineProfile::kv_capacity_tokens`]).
 //!
-//! # Interpolation
+//! # Batch state and the decode step model
 //! Dynamo's profiler measures *rows* of constant context length, each a sweep over kv_usage
-//! (batch size). Points are grouped into rows by their exact context length.
-//! * **Along a row** (kv_usage): piecewise linear through the row's points. Below the row's
-//!   first point the first value is held (a batch cannot use less KV than one request at that
-//!   context). Above the last point the last segment's slope is used when it is positive, the
-//!   last value held otherwise; a single-point row borrows the last-segment slope of the nearest
-//!   row that has one.
-//! * **Across rows** (context length): linear blend of the two rows bracketing the query;
-//!   outside the measured contexts the context is clamped to the first/last row.
+//! (batch size). A point's **batch state** is what the step actually held: `X = kv_usage ·
+//! scale` KV tokens in `B = X / context` requests. An ITL point is one whole decode step, so the
+//! surface is fitted, at load time, as `ITL ≈ d0 + d1·B + d2·X` ([`DecodeFit`], non-negative
+//! least squares on relative error): a fixed cost per step (weights read, launch), a cost per
+//! decoding request (sampling, per-sequence kernels) and a cost per KV token read (attention).
+//! The measured points stay exact: each point's residual against the fit is kept, and a query
+//! at batch state (B, X) — mean context `c = X / B` — adds to the fit the residual of the two
+//! rows bracketing `c`, each taken **at the same batch size B** along its row and blended
+//! linearly in context. So rows are blended at the same batch state, never a 468-request point
+//! with a 10-request one as a blend at equal kv_usage does.
+//! * Along a row, the residual is piecewise linear in B between measured points and held
+//!   beyond the first and last point (the fit carries the growth with B and X there).
+//! * Outside the measured contexts the nearest row's residual is used.
+//! * The result is exact at every measured point, continuous, and never below 1 µs.
 //!
-//! The result is exact at every measured point, continuous, and positive (every row value is a
-//! positive measurement or a non-decreasing extrapolation of one). Throughput inside a row's
-//! measured range is interpolated the same way; outside it, it is derived from the ITL with the
-//! profiler's own definition `batch / ITL · 1000 / TP`, batch = kv_usage · scale / context,
-//! scaled to meet the row's end point exactly (so it is continuous there).
+//! [`DecodeSurface::legacy_itl_ms`] keeps the earlier rule for `--step-model sum`: piecewise
+//! linear along a row in kv_usage (first value held below, last segment's slope above when
+//! positive — a single-point row borrows the nearest row's), rows blended linearly in context
+//! at the **same kv_usage**, context clamped. Throughput inside a row's measured range is
+//! interpolated the same way; outside it, it is derived from the ITL with the profiler's own
+//! definition `batch / ITL · 1000 / TP`, batch = kv_usage · scale / context, scaled to meet the
+//! row's end point exactly (so it is continuous there).
 
 use super::prefill::{lerp, segment};
 use crate::error::{Error, Result};
@@ -50,6 +58,77 @@ pub struct DecodeSurface {
     pub tp: u32,
     /// Contexts of the rows (copy for fast search).
     contexts: Vec<f64>,
+    /// The step-model fit of the points.
+    pub fit: DecodeFit,
+    /// Per row: batch size of each point and its residual against the fit (same order as
+    /// `rows`).
+    residuals: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+/// `ITL ≈ fixed + per_request·B + per_kv_token·X` for a decode step over B requests holding X
+/// KV tokens, fitted to a decode surface (see the module docs). The fixed cost is capped at the
+/// smallest measured ITL, so no measured step is cheaper than the fixed part of a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeFit {
+    /// Per step, ms (weights read, kernel launch: paid once whatever the batch).
+    pub fixed_ms: f64,
+    /// Per decoding request, ms.
+    pub per_request_ms: f64,
+    /// Per KV token read, ms.
+    pub per_kv_token_ms: f64,
+    /// Mean absolute error of the fit alone (before residuals restore the points), %.
+    pub mape_pct: f64,
+}
+
+impl DecodeFit {
+    /// The fitted ITL of a step over `batch` requests holding `kv_tokens`, ms.
+    #[inline]
+    pub fn itl_ms(&self, batch: f64, kv_tokens: f64) -> f64 {
+        self.fixed_ms + self.per_request_ms * batch + self.per_kv_token_ms * kv_tokens
+    }
+
+    /// Fits (batch, kv tokens, ITL) points (fewer than 3 points: fixed cost and one slope, on
+    /// KV tokens).
+    pub fn of(points: &[(f64, f64, f64)]) -> Self {
+        let n = points.len();
+        let rows: Vec<Vec<f64>> = points
+            .iter()
+            .map(|&(b, x, _)| if n >= 3 { vec![1.0, b, x] } else { vec![1.0, x] })
+            .collect();
+        let y: Vec<f64> = points.iter().map(|p| p.2).collect();
+        let w: Vec<f64> = y.iter().map(|t| 1.0 / (t * t)).collect();
+        let c = crate::optimize::nnls(&rows, &y, &w);
+        let f = if n >= 3 {
+            DecodeFit {
+                fixed_ms: c[0],
+                per_request_ms: c[1],
+                per_kv_token_ms: c[2],
+                mape_pct: 0.0,
+            }
+        } else {
+            DecodeFit {
+                fixed_ms: c[0],
+                per_request_ms: 0.0,
+                per_kv_token_ms: c[1],
+                mape_pct: 0.0,
+            }
+        };
+        // the fixed cost may not exceed any measured step, so a step's decode part (ITL − fixed
+        // cost) is ≥ 0 at every point and, interpolated, (almost) everywhere: a decoding request
+        // never makes a mixed iteration cheaper than its prefill alone
+        let cap = points.iter().map(|p| p.2).fold(f64::INFINITY, f64::min);
+        let f = DecodeFit {
+            fixed_ms: f.fixed_ms.min(cap).max(0.0),
+            ..f
+        };
+        let mape = points
+            .iter()
+            .map(|&(b, x, t)| (f.itl_ms(b, x) - t).abs() / t)
+            .sum::<f64>()
+            / n.max(1) as f64
+            * 100.0;
+        DecodeFit { mape_pct: mape, ..f }
+    }
 }
 
 /// A measured decode point, as stored in the files (flat arrays).
@@ -179,12 +258,57 @@ impl DecodeSurface {
             rows[i].extrap_slope = slope.max(0.0);
         }
         let contexts = rows.iter().map(|r| r.context).collect();
+        let state = |r: &DecodeRow, u: f64| {
+            let x = u * kv_scale_tokens;
+            (x / r.context, x)
+        };
+        let all: Vec<(f64, f64, f64)> = rows
+            .iter()
+            .flat_map(|r| {
+                r.kv_usage.iter().zip(&r.itl_ms).map(move |(&u, &t)| {
+                    let (b, x) = state(r, u);
+                    (b, x, t)
+                })
+            })
+            .collect();
+        let fit = DecodeFit::of(&all);
+        let residuals = rows
+            .iter()
+            .map(|r| {
+                r.kv_usage
+                    .iter()
+                    .zip(&r.itl_ms)
+                    .map(|(&u, &t)| {
+                        let (b, x) = state(r, u);
+                        (b, t - fit.itl_ms(b, x))
+                    })
+                    .unzip()
+            })
+            .collect();
         Ok(DecodeSurface {
             rows,
             kv_scale_tokens,
             tp,
             contexts,
+            fit,
+            residuals,
         })
+    }
+
+    /// ITL in ms of a decode step over `batch` requests holding `kv_tokens` KV tokens in total:
+    /// the fit plus the residual of the bracketing rows at the same batch size (see the module
+    /// docs). Exact at every measured batch state.
+    pub fn itl_at(&self, batch: f64, kv_tokens: f64) -> f64 {
+        if !(batch > 0.0) || !kv_tokens.is_finite() {
+            return self.fit.fixed_ms.max(1e-3);
+        }
+        let context = kv_tokens / batch;
+        let (i, t) = self.bracket(context);
+        let mut r = row_residual(&self.residuals[i], batch);
+        if t > 0.0 {
+            r += t * (row_residual(&self.residuals[i + 1], batch) - r);
+        }
+        (self.fit.itl_ms(batch, kv_tokens) + r).max(1e-3)
     }
 
     /// All measured points, row by row.
@@ -203,8 +327,17 @@ impl DecodeSurface {
         v
     }
 
-    /// ITL in ms of a decode step at `kv_usage` (on this surface's scale) and mean context length.
+    /// ITL in ms of a decode step at `kv_usage` (on this surface's scale) and mean context
+    /// length: the batch state `X = kv_usage · scale` tokens in `X / context` requests, see
+    /// [`Self::itl_at`].
     pub fn itl_ms(&self, kv_usage: f64, context: f64) -> f64 {
+        let x = kv_usage * self.kv_scale_tokens;
+        self.itl_at(x / context.max(1e-9), x)
+    }
+
+    /// The earlier rule (`--step-model sum`): ITL at `kv_usage` and mean context, rows blended
+    /// at the same kv_usage (see the module docs).
+    pub fn legacy_itl_ms(&self, kv_usage: f64, context: f64) -> f64 {
         let (i, t) = self.bracket(context);
         let a = row_itl(&self.rows[i], kv_usage);
         if t == 0.0 {
@@ -218,7 +351,7 @@ impl DecodeSurface {
     /// context `mean_context` tokens.
     #[inline]
     pub fn itl_ms_for_batch(&self, kv_tokens: f64, mean_context: f64) -> f64 {
-        self.itl_ms(kv_tokens / self.kv_scale_tokens, mean_context)
+        self.itl_at(kv_tokens / mean_context.max(1e-9), kv_tokens)
     }
 
     /// Decode throughput in tokens/s/GPU at (`kv_usage`, `context`).
@@ -303,6 +436,19 @@ impl DecodeSurface {
     }
 }
 
+/// A row's residual at batch size `b`: piecewise linear between its points, held outside.
+fn row_residual((batch, res): &(Vec<f64>, Vec<f64>), b: f64) -> f64 {
+    let n = batch.len();
+    if b <= batch[0] {
+        return res[0];
+    }
+    if b >= batch[n - 1] {
+        return res[n - 1];
+    }
+    let j = segment(batch, b);
+    lerp(batch[j], res[j], batch[j + 1], res[j + 1], b)
+}
+
 fn row_itl(r: &DecodeRow, u: f64) -> f64 {
     let n = r.kv_usage.len();
     if u <= r.kv_usage[0] || u.is_nan() {
@@ -350,18 +496,54 @@ mod tests {
     }
 
     #[test]
-    fn blends_rows_and_extrapolates() {
+    fn legacy_rule_blends_rows_at_equal_kv_usage_and_extrapolates() {
         let s = surface();
         // halfway between rows at u = 0.3: row 100 → 15, row 1000 → 16.5
-        assert_relative_eq!(s.itl_ms(0.3, 550.0), 15.75);
+        assert_relative_eq!(s.legacy_itl_ms(0.3, 550.0), 15.75);
         // above the last point of row 100: slope 25 ms per unit usage
-        assert_relative_eq!(s.itl_ms(0.7, 100.0), 25.0);
+        assert_relative_eq!(s.legacy_itl_ms(0.7, 100.0), 25.0);
         // below the first point: held
-        assert_relative_eq!(s.itl_ms(0.01, 100.0), 10.0);
+        assert_relative_eq!(s.legacy_itl_ms(0.01, 100.0), 10.0);
         // single-point row borrows the slope of row 1000 (45 ms/unit)
-        assert_relative_eq!(s.itl_ms(0.6, 2000.0), 15.0 + 0.2 * 45.0);
+        assert_relative_eq!(s.legacy_itl_ms(0.6, 2000.0), 15.0 + 0.2 * 45.0);
         // context clamped
-        assert_eq!(s.itl_ms(0.4, 1e9), 15.0);
+        assert_eq!(s.legacy_itl_ms(0.4, 1e9), 15.0);
+    }
+
+    /// Rows measured on an exactly linear engine (ITL = 4 + 0.1·B + 0.002·X) plus a known
+    /// residual at one point.
+    fn linear_surface() -> DecodeSurface {
+        let scale = 100_000.0;
+        let mut pts = vec![];
+        for &c in &[200.0, 2000.0] {
+            for &b in &[1.0, 10.0, 40.0] {
+                let x: f64 = b * c;
+                let bump = if c == 200.0 && b == 10.0 { 1.0 } else { 0.0 };
+                pts.push(pt(x / scale, c, 4.0 + 0.1 * b + 0.002 * x + bump));
+            }
+        }
+        DecodeSurface::from_points("t", &pts, scale, 1, 1.5).unwrap()
+    }
+
+    #[test]
+    fn batch_state_rule_is_exact_and_blends_at_the_same_batch_size() {
+        let s = linear_surface();
+        for p in s.points() {
+            assert_relative_eq!(s.itl_ms(p.kv_usage, p.context), p.itl_ms, max_relative = 1e-9);
+        }
+        // the fit recovers the engine (the one bump barely moves a relative-error fit)
+        let f = s.fit;
+        assert!((f.per_request_ms - 0.1).abs() < 0.05 && (f.per_kv_token_ms - 0.002).abs() < 2e-4, "{f:?}");
+        // a state between the rows at batch 10: the fit plus the rows' residuals at batch 10,
+        // blended by context — the 200-token row's bump weighs (2000 − 1100)/1800 = 1/2
+        let (b, c) = (10.0, 1100.0);
+        let x = b * c;
+        let r_lo = s.itl_at(b, b * 200.0) - f.itl_ms(b, b * 200.0);
+        let r_hi = s.itl_at(b, b * 2000.0) - f.itl_ms(b, b * 2000.0);
+        assert_relative_eq!(s.itl_at(b, x), f.itl_ms(b, x) + 0.5 * (r_lo + r_hi), max_relative = 1e-9);
+        // beyond the measured batches the residual is held and the fit grows with B and X
+        assert!(s.itl_at(200.0, 200.0 * 2000.0) > s.itl_at(40.0, 40.0 * 2000.0));
+        assert!(s.itl_at(1.0, 1e-9) > 0.0);
     }
 
     #[test]

@@ -111,6 +111,23 @@ pub struct ShowEngine {
     pub peak_prefill_thpt_per_gpu: Option<f64>,
     /// Peak measured decode throughput, tokens/s/GPU.
     pub peak_decode_thpt_per_gpu: Option<f64>,
+    /// The engine's step-time decomposition ([`super::step_model`]) and its fit errors.
+    pub step_model: StepModelOut,
+}
+
+/// The step-time decomposition of an engine, as `profile show` reports it.
+#[derive(Debug, Serialize)]
+pub struct StepModelOut {
+    /// Fixed cost per iteration, ms.
+    pub fixed_ms: f64,
+    /// Where the fixed cost comes from: `decode fit` or `prefill intercept`.
+    pub fixed_from: &'static str,
+    /// Per-request latency off the engine (TTFT intercept beyond one step), ms.
+    pub per_request_latency_ms: f64,
+    /// Prefill fit `TTFT ≈ a + b·S + c·S²`: a (ms), b (ms/token), c (ms/token²), MAPE (%).
+    pub prefill_fit: Option<[f64; 4]>,
+    /// Decode fit `ITL ≈ d0 + d1·B + d2·X`: d0 (ms), d1 (ms/request), d2 (ms/KV token), MAPE (%).
+    pub decode_fit: Option<[f64; 4]>,
 }
 
 /// A prefill point.
@@ -177,6 +194,34 @@ fn show_engine(e: &EngineProfile, t: Targets) -> ShowEngine {
             .and_then(|d| d.max_batch_within(t.context, t.itl_ms, e.kv_capacity_tokens().unwrap_or(d.kv_scale_tokens))),
         peak_prefill_thpt_per_gpu: e.prefill.as_ref().map(|p| p.peak_thpt().0),
         peak_decode_thpt_per_gpu: e.decode.as_ref().map(|d| d.peak_thpt().0),
+        step_model: step_model_out(e),
+    }
+}
+
+fn step_model_out(e: &EngineProfile) -> StepModelOut {
+    use super::step_model::{StepModel, StepModelKind};
+    use std::sync::Arc;
+    let m = StepModel::new(
+        StepModelKind::Composed,
+        e.prefill.clone().map(Arc::new),
+        e.decode.clone().map(Arc::new),
+    );
+    StepModelOut {
+        fixed_ms: m.fixed_ms,
+        fixed_from: if m.fixed_from_decode {
+            "decode fit"
+        } else {
+            "prefill intercept"
+        },
+        per_request_latency_ms: m.per_request_ms,
+        prefill_fit: e.prefill.as_ref().map(|p| {
+            let f = p.fit;
+            [f.intercept_ms, f.linear_ms_per_token, f.attention_ms_per_token2, f.mape_pct]
+        }),
+        decode_fit: e.decode.as_ref().map(|d| {
+            let f = d.fit;
+            [f.fixed_ms, f.per_request_ms, f.per_kv_token_ms, f.mape_pct]
+        }),
     }
 }
 
@@ -250,6 +295,24 @@ pub fn show_text(s: &Show) -> String {
                 ]);
             }
             let _ = writeln!(o, "decode surface:\n{}", crate::output::text_table(&rows));
+        }
+        let m = &e.step_model;
+        let _ = writeln!(
+            o,
+            "step model: fixed {:.3} ms per iteration ({}), per-request latency off the engine {:.3} ms",
+            m.fixed_ms, m.fixed_from, m.per_request_latency_ms
+        );
+        if let Some([a, b, c, err]) = m.prefill_fit {
+            let _ = writeln!(
+                o,
+                "  prefill fit: TTFT ≈ {a:.3} ms + {b:.3e} ms/token·S + {c:.3e} ms/token²·S²  (fit MAPE {err:.1} %; measured points kept exact)"
+            );
+        }
+        if let Some([d0, d1, d2, err]) = m.decode_fit {
+            let _ = writeln!(
+                o,
+                "  decode fit:  ITL ≈ {d0:.3} ms + {d1:.3e} ms/request·B + {d2:.3e} ms/KV token·X  (fit MAPE {err:.1} %; measured points kept exact)"
+            );
         }
         if let Some(v) = e.peak_prefill_thpt_per_gpu {
             let _ = writeln!(o, "peak prefill throughput: {v:.1} tokens/s/GPU");

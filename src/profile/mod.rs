@@ -14,6 +14,7 @@ pub mod npz;
 pub mod plot;
 pub mod prefill;
 pub mod shipped;
+pub mod step_model;
 pub mod validate;
 
 pub use decode::{DecodePoint, DecodeSurface};

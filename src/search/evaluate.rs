@@ -197,6 +197,7 @@ fn run(dep: &Deployment, w: WorkloadSpec, s: &EvalSettings) -> crate::error::Res
         calibration: s.calibration.clone(),
         sla: s.sla,
         metrics: MetricsMode::Exact,
+        variability: Default::default(),
     };
     let o = simulate(&spec)?;
     Ok(point(

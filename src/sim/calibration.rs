@@ -6,26 +6,46 @@ use crate::error::{read_file, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// Calibration parameters. Times in ms; scales are multipliers on profile times.
+/// Calibration parameters: each one physical quantity some run can pin. Times in ms; scales
+/// multiply profile times.
+///
+/// # Keys of older files
+/// Files written before these names still load: `ttft_overhead_ms` is read as
+/// `frontend_latency_ms` (the same quantity: latency on the TTFT path that occupies no engine);
+/// `kv_transfer_ms_per_token` is still honoured when `kv_transfer_gbps` is not set (transfer
+/// time per prompt token); `prefill_handoff_ms` keeps its meaning. They were fitted under the
+/// earlier step rule and first-token semantics: reproduce their results with
+/// `--step-model sum --first-token prefill`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Calibration {
-    /// Multiplies every prefill time taken from the profile (engine time: consumes capacity).
+    /// Multiplies the prefill work taken from the profile (the marginal prefill cost of each
+    /// iteration; for a prefill-only worker also its fixed step cost): engine time, consumes
+    /// capacity. Physical range 0.2–5.
     pub prefill_time_scale: f64,
-    /// Multiplies every decode-step time taken from the profile.
+    /// Multiplies the decode-step time taken from the profile (the marginal decode cost and, on
+    /// engines with a decode surface, the fixed per-step cost). Physical range 0.2–5.
     pub decode_time_scale: f64,
-    /// Fixed latency added to each request's TTFT that does **not** occupy an engine
-    /// (frontend, tokenisation, network), ms. It delays the first token and every later token
-    /// equally, so it does not change ITL.
-    pub ttft_overhead_ms: f64,
-    /// Added to every engine iteration (CPU scheduling, sampling, launch), ms.
+    /// Latency on the TTFT path that occupies no engine (frontend, tokenisation, routing,
+    /// network), ms, added to the profile's own per-request latency. It delays the first token
+    /// and every later token equally, so it does not change ITL. Physical range 0–2000 ms.
+    #[serde(alias = "ttft_overhead_ms")]
+    pub frontend_latency_ms: f64,
+    /// Added to every engine iteration (CPU scheduling, sampling, launch), ms. Physical range
+    /// 0–20 ms.
     pub iteration_overhead_ms: f64,
-    /// KV-transfer time per prompt token, prefill → decode worker (disagg), ms/token.
-    pub kv_transfer_ms_per_token: f64,
-    /// Fixed KV-transfer latency per request (disagg), ms.
+    /// Disagg KV-transfer link bandwidth, GB/s (10⁹ bytes/s): a transfer of ISL tokens takes
+    /// `kv_transfer_latency_ms + ISL × KV bytes per token ÷ bandwidth`. 0: no bandwidth term.
+    /// Physical range 0.5–900 GB/s (TCP fallback … NVLink).
+    pub kv_transfer_gbps: f64,
+    /// Fixed KV-transfer latency per request (disagg), ms. Physical range 0–1000 ms.
     pub kv_transfer_latency_ms: f64,
-    /// Time the prefill worker stays busy per request after its prefill completes (KV hand-off
-    /// work on the engine: consumes prefill capacity but is not on the TTFT path), ms.
+    /// Older files' KV-transfer time per prompt token, ms/token; used only when
+    /// `kv_transfer_gbps` is 0.
+    pub kv_transfer_ms_per_token: f64,
+    /// Time the prefill worker stays busy per request after its prefill step (KV hand-off work
+    /// on the engine: transfer registration, completion handshake), ms: consumes prefill
+    /// capacity, not on the TTFT path. Physical range 0–2000 ms.
     pub prefill_handoff_ms: f64,
     /// Effective batch-size cap overriding the deployment's `max_num_seqs`, when set.
     pub max_num_seqs: Option<u32>,
@@ -44,10 +64,11 @@ impl Default for Calibration {
         Calibration {
             prefill_time_scale: 1.0,
             decode_time_scale: 1.0,
-            ttft_overhead_ms: 0.0,
+            frontend_latency_ms: 0.0,
             iteration_overhead_ms: 0.0,
-            kv_transfer_ms_per_token: 0.0,
+            kv_transfer_gbps: 0.0,
             kv_transfer_latency_ms: 0.0,
+            kv_transfer_ms_per_token: 0.0,
             prefill_handoff_ms: 0.0,
             max_num_seqs: None,
             prefill_max_num_seqs: None,
@@ -79,7 +100,7 @@ impl Calibration {
             }
         }
         let times = [
-            ("ttft_overhead_ms", self.ttft_overhead_ms),
+            ("frontend_latency_ms", self.frontend_latency_ms),
             ("iteration_overhead_ms", self.iteration_overhead_ms),
             ("kv_transfer_ms_per_token", self.kv_transfer_ms_per_token),
             ("kv_transfer_latency_ms", self.kv_transfer_latency_ms),
@@ -90,6 +111,13 @@ impl Calibration {
                 return Err(Error::data(file, k, format!("is {v}; expected a time ≥ 0 ms")));
             }
         }
+        if !(self.kv_transfer_gbps.is_finite() && self.kv_transfer_gbps >= 0.0) {
+            return Err(Error::data(
+                file,
+                "kv_transfer_gbps",
+                format!("is {}; expected a link bandwidth ≥ 0 GB/s (0: no bandwidth term)", self.kv_transfer_gbps),
+            ));
+        }
         if self.max_num_seqs == Some(0) {
             return Err(Error::data(file, "max_num_seqs", "is 0; expected ≥ 1"));
         }
@@ -97,6 +125,17 @@ impl Calibration {
             return Err(Error::data(file, "prefill_max_num_seqs", "is 0; expected ≥ 1"));
         }
         Ok(())
+    }
+
+    /// KV-transfer time of a prompt of `isl` tokens, ms, given the model's KV bytes per token
+    /// (`None`: unknown; then only the latency and the per-token time count).
+    pub fn kv_transfer_ms(&self, isl: f64, kv_bytes_per_token: Option<f64>) -> f64 {
+        let per_token = if self.kv_transfer_gbps > 0.0 {
+            kv_bytes_per_token.unwrap_or(0.0) / (self.kv_transfer_gbps * 1e6)
+        } else {
+            self.kv_transfer_ms_per_token
+        };
+        self.kv_transfer_latency_ms + isl * per_token
     }
 
     /// True when every parameter is neutral.

@@ -21,10 +21,13 @@
 //! router = "least-loaded"                  # "round-robin" | "least-loaded" | "least-kv"
 //! kv_capacity_tokens = 500000              # override the (decode/agg) engine's KV capacity
 //! prefill_kv_capacity_tokens = 500000      # override the prefill worker's KV capacity
+//! step_model = "composed"                  # "composed" | "sum" (see crate::profile::step_model)
+//! first_token = "decode"                   # disagg: "decode" (Dynamo) | "prefill"
 //! ```
 
 use super::router::RouterPolicy;
 use crate::error::{read_file, Error, Result};
+use crate::profile::step_model::StepModelKind;
 use crate::profile::{DecodeSurface, PrefillCurve, Profile, Role};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -65,6 +68,30 @@ impl std::fmt::Display for SchedulerKind {
         f.write_str(match self {
             SchedulerKind::Vllm => "vllm",
             SchedulerKind::PrefillFirst => "prefill-first",
+        })
+    }
+}
+
+/// Where a disaggregated request's first token comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FirstToken {
+    /// NVIDIA Dynamo's path: prefill → KV transfer → decode admission → the decode worker's
+    /// first step emits the first token (the KV hand-off is on the TTFT path). The decode worker
+    /// generates all OSL tokens.
+    #[default]
+    Decode,
+    /// The prefill worker returns the first token when its prefill ends (a vLLM P/D connector
+    /// proxy, TRT-LLM's context server): the KV transfer is off the TTFT path and the decode
+    /// worker generates the remaining OSL − 1 tokens.
+    Prefill,
+}
+
+impl std::fmt::Display for FirstToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FirstToken::Decode => "decode",
+            FirstToken::Prefill => "prefill",
         })
     }
 }
@@ -117,6 +144,13 @@ pub struct Deployment {
     pub scheduler: SchedulerKind,
     /// Router policy.
     pub router: RouterPolicy,
+    /// Step-time rule.
+    pub step_model: StepModelKind,
+    /// Disagg: where the first token comes from.
+    pub first_token: FirstToken,
+    /// KV-cache bytes per token of the whole model (all layers and KV heads), from the model
+    /// card when the profile names one; sizes KV transfers (`kv_transfer_gbps`).
+    pub kv_bytes_per_token: Option<f64>,
 }
 
 impl Deployment {
@@ -146,6 +180,7 @@ impl Deployment {
             "max_num_seqs": self.max_num_seqs, "max_batched_tokens": self.max_batched_tokens,
             "block_size": self.block_size, "chunked_prefill": self.chunked_prefill,
             "scheduler": self.scheduler.to_string(), "router": self.router.to_string(),
+            "step_model": self.step_model.to_string(), "first_token": self.first_token.to_string(),
             "kv_capacity_tokens": self.decode.kv_capacity_tokens,
             "num_gpus": self.num_gpus(),
         })
@@ -199,6 +234,10 @@ pub struct DeploymentOptions {
     pub kv_capacity_tokens: Option<u64>,
     /// KV capacity override of the prefill worker, tokens.
     pub prefill_kv_capacity_tokens: Option<u64>,
+    /// Step-time rule (default composed).
+    pub step_model: Option<StepModelKind>,
+    /// Disagg: where the first token comes from (default decode, Dynamo's path).
+    pub first_token: Option<FirstToken>,
 }
 
 /// Default batch-size cap (vLLM's default `max_num_seqs`).
@@ -250,7 +289,9 @@ impl DeploymentOptions {
             scheduler,
             router,
             kv_capacity_tokens,
-            prefill_kv_capacity_tokens
+            prefill_kv_capacity_tokens,
+            step_model,
+            first_token
         )
     }
 
@@ -391,6 +432,24 @@ impl DeploymentOptions {
             chunked_prefill,
             scheduler,
             router,
+            step_model: self.step_model.unwrap_or_default(),
+            first_token: self.first_token.unwrap_or_default(),
+            kv_bytes_per_token: kv_bytes_per_token(profile),
         })
     }
+}
+
+/// The KV bytes per token of a profile's model: from its shipped manifest's model card and KV
+/// dtype, else from a shipped model card named like the profile's model (BF16 KV); `None` when
+/// no card is known.
+pub fn kv_bytes_per_token(profile: &Profile) -> Option<f64> {
+    use crate::analytic::model::{Dtype, ModelSpec};
+    let (card, kv) = match crate::profile::shipped::manifest(&profile.name) {
+        Some(Ok(m)) => (
+            m.model_card.unwrap_or_else(|| profile.model.clone()),
+            m.kv_dtype.as_deref().and_then(Dtype::parse).unwrap_or(Dtype::Bf16),
+        ),
+        _ => (profile.model.clone(), Dtype::Bf16),
+    };
+    ModelSpec::resolve(&card).ok().map(|m| m.kv_bytes_per_token(kv))
 }

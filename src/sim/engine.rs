@@ -2,28 +2,38 @@
 //!
 //! An engine runs **iterations**. At the start of each, the scheduler picks the batch from its
 //! running and waiting requests under `max_num_seqs`, `max_batched_tokens` and free KV blocks;
-//! the iteration's duration comes from the profile:
+//! the iteration's duration comes from the engine's step model
+//! ([`crate::profile::step_model`]; calibration scales apply on top):
 //!
-//! * prefill part: prefill curve at S = prompt tokens scheduled in the iteration, × prefill scale;
-//! * decode part: decode surface at (Σ KV tokens of the batch ÷ the surface's KV scale, mean
-//!   context), × decode scale — KV counted after this step's token is written;
-//! * a mixed iteration is the sum of both; plus `iteration_overhead_ms`.
-//! * A prefill worker then stays busy `prefill_handoff_ms` per request whose prefill completed
-//!   in the iteration ([`Engine::finish_iteration`] returns that time): the first token is out
-//!   when the compute ends, so the hand-off occupies the worker without being on the TTFT path,
-//!   and the KV transfer starts when the hand-off ends.
+//! * `composed` (default): the fixed cost per iteration (× the decode scale on engines with a
+//!   decode surface, else × the prefill scale), + the marginal prefill cost of the prompt tokens
+//!   scheduled with the attention over each chunk's already-prefilled context (× prefill
+//!   scale), + the marginal decode cost of the batch (its requests and KV tokens, counted after
+//!   this step's token is written; × decode scale) — a mixed iteration pays the fixed cost once;
+//! * `sum` (the earlier rule): prefill curve at S = prompt tokens scheduled × prefill scale +
+//!   decode surface at (Σ KV tokens ÷ the surface's KV scale, mean context) × decode scale;
+//! * plus `iteration_overhead_ms`, and the seeded step jitter of [`super::variability`].
+//!
+//! A prefill worker then stays busy `prefill_handoff_ms` per request whose prefill completed in
+//! the iteration ([`Engine::finish_iteration`] returns that time): hand-off work on the engine,
+//! off the TTFT path (the KV transfer starts when the prefill ends).
 //!
 //! At its end every decoding request in the batch has one more token and prefill chunks
-//! advance. KV is block-granular: admission takes the blocks of the whole prompt (or
-//! recompute); a decoding request takes a block when its KV crosses a block boundary; when a
-//! block is needed and none is free, the newest running request is preempted (recompute: its KV
-//! is freed and it returns to the head of the waiting queue).
+//! advance. A request's first token leaves the engine that produces it (the agg engine or the
+//! prefill worker at prefill end; the decode worker's first step on Dynamo's disaggregated
+//! path) and reaches the client its per-request latency later (frontend + the profile's
+//! per-request latency), as does its last. KV is block-granular: admission takes the blocks of
+//! the whole prompt (or recompute); a decoding request takes a block when its KV crosses a block
+//! boundary; when a block is needed and none is free, the newest running request is preempted
+//! (recompute: its KV is freed and it returns to the head of the waiting queue).
 
 use super::batch::DecodeBatch;
 use super::calibration::Calibration;
-use super::deployment::{Deployment, EngineSpec, SchedulerKind};
+use super::deployment::{Deployment, EngineSpec, FirstToken, Mode, SchedulerKind};
 use super::kv::KvBlockPool;
 use super::request::{Phase, RequestSlab};
+use super::variability::StepJitter;
+use crate::profile::step_model::StepModel;
 use crate::profile::{DecodeSurface, PrefillCurve, Role};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -54,21 +64,28 @@ pub struct EngineParams {
     pub prefill: Option<Arc<PrefillCurve>>,
     /// Decode surface.
     pub decode: Option<Arc<DecodeSurface>>,
+    /// Step-time model built from the curves.
+    pub step: StepModel,
     /// Prefill time multiplier.
     pub prefill_scale: f64,
     /// Decode time multiplier.
     pub decode_scale: f64,
+    /// Multiplier of the step model's fixed cost (the decode scale when the fixed cost comes
+    /// from the decode surface, else the prefill scale).
+    pub fixed_scale: f64,
     /// Per-iteration overhead, ms.
     pub iteration_overhead_ms: f64,
     /// Prefill-worker busy time per completed prefill, ms.
     pub handoff_ms: f64,
-    /// Fixed TTFT overhead, ns.
-    pub ttft_overhead_ns: u64,
+    /// Disagg on Dynamo's path: the prefill worker emits no token and the decode worker's first
+    /// step emits the first one.
+    pub first_token_on_decode: bool,
 }
 
 impl EngineParams {
     /// Parameters of engines of type `spec` in `dep` under calibration `cal`.
     pub fn new(dep: &Deployment, spec: &EngineSpec, cal: &Calibration) -> Self {
+        let step = StepModel::new(dep.step_model, spec.prefill.clone(), spec.decode.clone());
         EngineParams {
             role: spec.role,
             scheduler: dep.scheduler,
@@ -85,13 +102,19 @@ impl EngineParams {
             decode: spec.decode.clone(),
             prefill_scale: cal.prefill_time_scale,
             decode_scale: cal.decode_time_scale,
+            fixed_scale: if step.fixed_from_decode {
+                cal.decode_time_scale
+            } else {
+                cal.prefill_time_scale
+            },
+            step,
             iteration_overhead_ms: cal.iteration_overhead_ms,
             handoff_ms: if spec.role == Role::Prefill {
                 cal.prefill_handoff_ms
             } else {
                 0.0
             },
-            ttft_overhead_ns: ms_to_ns(cal.ttft_overhead_ms),
+            first_token_on_decode: dep.mode == Mode::Disagg && dep.first_token == FirstToken::Decode,
         }
     }
 }
@@ -135,14 +158,22 @@ pub struct Engine {
     pub tokens_generated: u64,
     /// Most KV blocks ever in use at once.
     pub peak_kv_blocks: u64,
+    /// Multiplicative jitter of iteration times (seeded; 1 when variability is off).
+    jitter: StepJitter,
     // Current iteration:
     chunks: Vec<(u32, u32)>,
     iter_has_decode: bool,
+    /// Prompt tokens scheduled and their attention sum Σ((p + s)² − p²).
+    iter_prefill: (u64, f64),
+    /// Decode batch of the iteration: requests and KV tokens.
+    iter_decode: (u32, i64),
+    /// Decode worker on Dynamo's path: requests whose first token this iteration's step emits.
+    first_step: Vec<(u32, u32)>,
 }
 
 impl Engine {
     /// A new idle engine.
-    pub fn new(p: EngineParams, kv_capacity_tokens: u64, block_size: u32) -> Self {
+    pub fn new(p: EngineParams, kv_capacity_tokens: u64, block_size: u32, jitter: StepJitter) -> Self {
         Engine {
             p,
             kv: KvBlockPool::new(kv_capacity_tokens, block_size),
@@ -157,8 +188,12 @@ impl Engine {
             preemptions: 0,
             tokens_generated: 0,
             peak_kv_blocks: 0,
+            jitter,
             chunks: Vec::new(),
             iter_has_decode: false,
+            iter_prefill: (0, 0.0),
+            iter_decode: (0, 0),
+            first_step: Vec::new(),
         }
     }
 
@@ -191,34 +226,50 @@ impl Engine {
         debug_assert!(!self.busy);
         self.chunks.clear();
         self.iter_has_decode = false;
-        let mut ms = match (self.p.role, self.p.scheduler) {
+        self.iter_prefill = (0, 0.0);
+        self.iter_decode = (0, 0);
+        match (self.p.role, self.p.scheduler) {
             (Role::Decode, _) => {
                 self.admit_decoders(now, reqs);
-                self.schedule_decode(reqs)
+                self.schedule_decode(reqs);
             }
             (Role::Prefill, _) => self.schedule_prefill(now, reqs, self.p.max_batched_tokens),
             (Role::Agg, SchedulerKind::Vllm) => {
-                let d = self.schedule_decode(reqs);
+                self.schedule_decode(reqs);
                 let budget = self.p.max_batched_tokens.saturating_sub(self.batch.count);
-                d + self.schedule_prefill(now, reqs, budget)
+                self.schedule_prefill(now, reqs, budget);
             }
             (Role::Agg, SchedulerKind::PrefillFirst) => {
-                let p = self.schedule_prefill(now, reqs, self.p.max_batched_tokens);
+                self.schedule_prefill(now, reqs, self.p.max_batched_tokens);
                 if self.chunks.is_empty() {
-                    self.schedule_decode(reqs)
-                } else {
-                    p
+                    self.schedule_decode(reqs);
                 }
             }
-        };
+        }
         if self.chunks.is_empty() && !self.iter_has_decode {
             return None;
         }
-        ms += self.p.iteration_overhead_ms;
+        let ms = self.iteration_ms() * self.jitter.factor() + self.p.iteration_overhead_ms;
         self.peak_kv_blocks = self.peak_kv_blocks.max(self.kv.used());
         self.busy = true;
         self.iterations += 1;
         Some(ms_to_ns(ms).max(1))
+    }
+
+    /// Engine time of the iteration just scheduled (before overhead and jitter), ms.
+    #[inline]
+    fn iteration_ms(&self) -> f64 {
+        let st = &self.p.step;
+        let mut ms = st.fixed_ms * self.p.fixed_scale;
+        let (tokens, attention) = self.iter_prefill;
+        if tokens > 0 {
+            ms += st.prefill_ms(tokens as f64, attention) * self.p.prefill_scale;
+        }
+        if self.iter_has_decode {
+            let (b, kv) = self.iter_decode;
+            ms += st.decode_ms(b as f64, kv as f64) * self.p.decode_scale;
+        }
+        ms.max(1e-6)
     }
 
     /// Decode worker: admits transferred requests into the decode batch (FCFS, while the batch
@@ -246,16 +297,20 @@ impl Engine {
             r.kv_at_join = r.prefill_target;
             let remaining = r.osl - r.generated;
             let (g, kv0) = (r.generation, r.kv_at_join);
+            let first = r.first_token_ns == u64::MAX;
             self.batch.join(slot, g, step, kv0, remaining);
             self.running_order.push((slot, g));
+            if first {
+                self.first_step.push((slot, g));
+            }
         }
     }
 
-    /// Takes this step's KV blocks (preempting the newest requests if needed) and returns the
-    /// decode part of the iteration time, ms (0 when nothing decodes).
-    fn schedule_decode(&mut self, reqs: &mut RequestSlab) -> f64 {
+    /// Takes this step's KV blocks (preempting the newest requests if needed) and records the
+    /// decode batch of the iteration (nothing when no request decodes).
+    fn schedule_decode(&mut self, reqs: &mut RequestSlab) {
         if self.batch.count == 0 {
-            return 0.0;
+            return;
         }
         let step = self.decode_step;
         // Preempting a decoder also removes its own block need from the batch's count.
@@ -265,24 +320,24 @@ impl Engine {
             }
         }
         if self.batch.count == 0 {
-            return 0.0;
+            return;
         }
         let need = (self.batch.blocks_needed(step) as u64).min(self.kv.free());
         self.kv.alloc(need);
         self.iter_has_decode = true;
-        let kv_tokens = (self.batch.kv_tokens_before(step) + self.batch.count as i64) as f64;
-        let mean = kv_tokens / self.batch.count as f64;
-        match &self.p.decode {
-            Some(d) => d.itl_ms_for_batch(kv_tokens, mean) * self.p.decode_scale,
-            None => 0.0,
-        }
+        self.iter_decode = (
+            self.batch.count,
+            self.batch.kv_tokens_before(step) + self.batch.count as i64,
+        );
     }
 
-    /// Schedules prefill chunks within `budget` tokens; returns the prefill time, ms.
-    fn schedule_prefill(&mut self, now: u64, reqs: &mut RequestSlab, budget: u32) -> f64 {
+    /// Schedules prefill chunks within `budget` tokens and records the iteration's prompt tokens
+    /// and their attention sum.
+    fn schedule_prefill(&mut self, now: u64, reqs: &mut RequestSlab, budget: u32) {
         let chunked = self.p.chunked_prefill && self.p.scheduler == SchedulerKind::Vllm;
         let mut budget = budget;
         let mut total: u64 = 0;
+        let mut attention = 0.0;
         // 1. continue admitted prefills in order
         for i in 0..self.prefilling.len() {
             if budget == 0 {
@@ -295,6 +350,8 @@ impl Engine {
             if !chunked && chunk > budget && total > 0 {
                 break;
             }
+            let (p, c) = (r.prefilled as f64, chunk as f64);
+            attention += c * (2.0 * p + c);
             self.chunks.push((slot, chunk));
             total += chunk as u64;
             budget = budget.saturating_sub(chunk);
@@ -325,17 +382,12 @@ impl Engine {
             self.prefilling.push_back(slot);
             self.running_order.push((slot, g));
             let chunk = if chunked { target.min(budget) } else { target };
+            attention += chunk as f64 * chunk as f64;
             self.chunks.push((slot, chunk));
             total += chunk as u64;
             budget = budget.saturating_sub(chunk);
         }
-        if total == 0 {
-            return 0.0;
-        }
-        match &self.p.prefill {
-            Some(c) => c.ttft_ms(total as f64) * self.p.prefill_scale,
-            None => 0.0,
-        }
+        self.iter_prefill = (total, attention);
     }
 
     /// Preempts the newest running request; false if nothing is running.
@@ -379,6 +431,13 @@ impl Engine {
         self.busy = false;
         if self.iter_has_decode {
             self.tokens_generated += self.batch.count as u64;
+            // Dynamo's path: the decode worker's first step emits the first token
+            for (slot, g) in self.first_step.drain(..) {
+                let r = reqs.get_mut(slot);
+                if r.generation == g && r.phase == Phase::Decoding && r.first_token_ns == u64::MAX {
+                    r.first_token_ns = now + r.latency_ns;
+                }
+            }
             let step = self.decode_step;
             while let Some((slot, g)) = self.batch.pop_finished(step) {
                 let r = reqs.get_mut(slot);
@@ -405,10 +464,20 @@ impl Engine {
                 continue;
             }
             prefills_done += 1;
+            if self.p.role == Role::Prefill && self.p.first_token_on_decode {
+                // Dynamo's path: no token here; the KV moves on and the decode worker's first
+                // step emits the first token
+                r.generation = r.generation.wrapping_add(1);
+                r.phase = Phase::Transferring;
+                r.held_blocks = self.kv.blocks_for(r.prefill_target as u64);
+                self.outstanding -= 1;
+                exits.push(Exit::PrefillDone(slot));
+                continue;
+            }
             r.generated += 1;
             self.tokens_generated += 1;
             if r.first_token_ns == u64::MAX {
-                r.first_token_ns = now + self.p.ttft_overhead_ns;
+                r.first_token_ns = now + r.latency_ns;
             }
             r.generation = r.generation.wrapping_add(1);
             if r.generated >= r.osl {

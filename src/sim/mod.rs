@@ -16,14 +16,32 @@
 //! * engines ([`engine`]): iterations, scheduler, KV blocks, preemption;
 //! * requests ([`request`]): state in a slot-reusing slab.
 //!
+//! # Request latency off the engines
+//! Each request carries a latency between the engines and the client: the calibration's
+//! `frontend_latency_ms` plus the per-request latency its prefill engine's profile holds
+//! ([`crate::profile::step_model`]), times the request's latency jitter
+//! ([`variability`]). Its first and last tokens reach the client that long after the engine
+//! produced them (so it adds to TTFT and E2E, not to ITL), and a closed-loop client sends its
+//! next request when the last token reaches it.
+//!
 //! # Disaggregated serving
-//! A request is routed to a prefill worker, prefilled there (the first token is produced when
-//! its prefill completes: TTFT = prefill end + `ttft_overhead_ms`; the KV transfer is **not**
-//! on the TTFT path), then its KV moves to a decode worker chosen at that moment (transfer time
-//! = `kv_transfer_latency_ms` + ISL × `kv_transfer_ms_per_token`; the prefill worker holds the
-//! request's KV blocks meanwhile), waits there for KV blocks and a batch slot, and decodes its
-//! remaining OSL − 1 tokens. A decode worker re-admits a preempted request without recompute
-//! time (it has no prefill curve).
+//! A request is routed to a prefill worker and prefilled there. When its prefill ends the KV
+//! transfer to a decode worker (chosen at that moment) starts: `kv_transfer_latency_ms` + ISL ×
+//! KV bytes per token (from the model card) ÷ `kv_transfer_gbps` (older files:
+//! ISL × `kv_transfer_ms_per_token`); the prefill worker holds the request's KV blocks until it
+//! ends, and stays busy `prefill_handoff_ms` after the step (hand-off work off the TTFT path).
+//! The request then waits at the decode worker for KV blocks and a batch slot.
+//! * `first_token = decode` (NVIDIA Dynamo's path, the default): the decode worker's first step
+//!   emits the first token, so TTFT = queue + prefill + transfer + decode admission + one
+//!   decode step + latency; the decode worker generates all OSL tokens.
+//! * `first_token = prefill` (a vLLM P/D proxy, TRT-LLM's context server): the prefill worker
+//!   returns the first token at prefill end; the decode worker generates the other OSL − 1.
+//!
+//! A decode worker re-admits a preempted request without recompute time (it has no prefill
+//! curve).
+//!
+//! # Horizon
+//! Event times are u64 nanoseconds; see [`events`].
 
 pub mod batch;
 pub mod calibration;
@@ -34,6 +52,7 @@ pub mod kv;
 pub mod request;
 pub mod router;
 pub mod summary;
+pub mod variability;
 
 use crate::error::{Error, Result};
 use crate::metrics::{MetricsCollector, RequestRecord, RunMetrics, Sla};
@@ -45,6 +64,7 @@ use engine::{ms_to_ns, Engine, EngineParams, Exit};
 use events::{Event, EventQueue};
 use request::{Phase, Req, RequestSlab};
 use router::{Router, WorkerLoad};
+use variability::{Jitter, Variability};
 
 /// How per-request metrics are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +88,8 @@ pub struct SimSpec {
     pub sla: Sla,
     /// Metrics collection mode.
     pub metrics: MetricsMode,
+    /// Service-time variability (seeded by the workload's seed).
+    pub variability: Variability,
 }
 
 /// Result of a simulation.
@@ -113,9 +135,10 @@ struct Simulation<'a> {
     collector: MetricsCollector,
     exits: Vec<Exit>,
     rejected: u64,
-    transfer_ms_per_token: f64,
-    transfer_latency_ms: f64,
-    ttft_overhead_ns: u64,
+    /// Latency off the engines before jitter: frontend + the prefill engine's per-request
+    /// latency, ms.
+    latency_ms: f64,
+    latency_jitter: Jitter,
 }
 
 /// Runs one simulation to completion.
@@ -124,16 +147,31 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
     spec.calibration.validate("--calibration")?;
     let dep = &spec.deployment;
     let cal = &spec.calibration;
+    let var = spec.variability;
+    let seed = spec.workload.seed;
     let mut engines = Vec::new();
     let pp = EngineParams::new(dep, &dep.prefill, cal);
+    let prefill_latency_ms = pp.step.per_request_ms;
     for _ in 0..dep.prefill_workers {
-        engines.push(Engine::new(pp.clone(), dep.prefill.kv_capacity_tokens, dep.block_size));
+        let jitter = Jitter::new(var.step_cv, seed, 1 + engines.len() as u64);
+        engines.push(Engine::new(pp.clone(), dep.prefill.kv_capacity_tokens, dep.block_size, jitter));
     }
     let decode_base = engines.len();
     if dep.mode == Mode::Disagg {
         let dp = EngineParams::new(dep, &dep.decode, cal);
         for _ in 0..dep.decode_workers {
-            engines.push(Engine::new(dp.clone(), dep.decode.kv_capacity_tokens, dep.block_size));
+            let jitter = Jitter::new(var.step_cv, seed, 1 + engines.len() as u64);
+            engines.push(Engine::new(dp.clone(), dep.decode.kv_capacity_tokens, dep.block_size, jitter));
+        }
+        if cal.kv_transfer_gbps > 0.0 && dep.kv_bytes_per_token.is_none() {
+            return Err(Error::usage(
+                "--calibration",
+                format!(
+                    "kv_transfer_gbps needs the model's KV bytes per token, and no model card is known for `{}`; \
+                     give kv_transfer_ms_per_token instead",
+                    dep.model
+                ),
+            ));
         }
     }
     for e in &engines {
@@ -175,9 +213,8 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
         collector,
         exits: Vec::new(),
         rejected: 0,
-        transfer_ms_per_token: cal.kv_transfer_ms_per_token,
-        transfer_latency_ms: cal.kv_transfer_latency_ms,
-        ttft_overhead_ns: ms_to_ns(cal.ttft_overhead_ms),
+        latency_ms: cal.frontend_latency_ms + prefill_latency_ms,
+        latency_jitter: Jitter::new(var.latency_cv, seed, 0),
     };
     Ok(sim.run())
 }
@@ -186,6 +223,7 @@ impl Simulation<'_> {
     fn new_request(&mut self, shape: RequestShape, at: u64) -> u32 {
         let id = self.next_id;
         self.next_id += 1;
+        let latency_ns = ms_to_ns(self.latency_ms * self.latency_jitter.factor());
         self.reqs.insert(Req {
             id,
             isl: shape.isl,
@@ -202,6 +240,7 @@ impl Simulation<'_> {
             decode_engine: 0,
             held_blocks: 0,
             preemptions: 0,
+            latency_ns,
             generation: 0,
             phase: Phase::Waiting,
         })
@@ -329,8 +368,9 @@ impl Simulation<'_> {
         for x in exits.drain(..) {
             match x {
                 Exit::Completed(slot) => self.complete(slot, now),
-                // the KV leaves once the hand-off work on the prefill worker is done
-                Exit::PrefillDone(slot) => self.start_transfer(slot, now + handoff),
+                // the KV transfer starts when the prefill ends (the hand-off work, if any, keeps
+                // the prefill worker busy meanwhile)
+                Exit::PrefillDone(slot) => self.start_transfer(slot, now),
             }
         }
         self.exits = exits;
@@ -344,8 +384,8 @@ impl Simulation<'_> {
 
     fn complete(&mut self, slot: u32, now: u64) {
         let r = *self.reqs.get(slot);
-        // The last token reaches the client `ttft_overhead_ms` after the engine produced it.
-        let completion_ns = now + self.ttft_overhead_ns;
+        // The last token reaches the client the request's latency after the engine produced it.
+        let completion_ns = now + r.latency_ns;
         let rec = RequestRecord {
             id: r.id,
             arrival_ns: r.arrival_ns,
@@ -380,7 +420,10 @@ impl Simulation<'_> {
         self.engines[d].outstanding += 1;
         let r = self.reqs.get_mut(slot);
         r.decode_engine = d as u32;
-        let ms = self.transfer_latency_ms + r.isl as f64 * self.transfer_ms_per_token;
+        let ms = self
+            .spec
+            .calibration
+            .kv_transfer_ms(r.isl as f64, self.spec.deployment.kv_bytes_per_token);
         self.q.push(now + ms_to_ns(ms), Event::TransferDone(slot));
     }
 

@@ -49,6 +49,10 @@ pub struct Req {
     pub held_blocks: u64,
     /// Times it was preempted.
     pub preemptions: u32,
+    /// Latency off the engines between it and the client, ns: the frontend latency (with its
+    /// jitter) plus the per-request latency of the profile of the engine that prefilled it.
+    /// Its first and last tokens reach the client this long after the engine produced them.
+    pub latency_ns: u64,
     /// Bumped whenever a heap entry for it becomes stale.
     pub generation: u32,
     /// Where it is.

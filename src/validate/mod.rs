@@ -144,6 +144,8 @@ pub struct Summary {
 pub struct Validation {
     /// slasim version that produced it.
     pub slasim: String,
+    /// Simulator settings (step model, first-token semantics, variability).
+    pub settings: String,
     /// Per set and condition: every row.
     pub sets: Vec<SetResult>,
     /// Per set, condition, split and metric: the error statistics.
@@ -155,6 +157,37 @@ pub struct Validation {
 pub struct ValidateOptions {
     /// Only these sets (empty: all).
     pub sets: Vec<String>,
+    /// Simulate with this step model instead of the default.
+    pub step_model: Option<crate::profile::step_model::StepModelKind>,
+    /// Disagg sets: this first-token semantics instead of the deployment's.
+    pub first_token: Option<crate::sim::deployment::FirstToken>,
+    /// This variability instead of the default.
+    pub variability: Option<crate::sim::variability::Variability>,
+}
+
+impl ValidateOptions {
+    /// Applies the overrides to a simulation.
+    pub fn apply(&self, spec: &mut crate::sim::SimSpec) {
+        if let Some(k) = self.step_model {
+            spec.deployment.step_model = k;
+        }
+        if let Some(f) = self.first_token {
+            spec.deployment.first_token = f;
+        }
+        if let Some(v) = self.variability {
+            spec.variability = v;
+        }
+    }
+
+    /// How the simulator was set up, for the report.
+    pub fn describe(&self) -> String {
+        format!(
+            "step model {}, first token {}, variability {}",
+            self.step_model.unwrap_or_default(),
+            self.first_token.map_or("as deployed".to_string(), |f| f.to_string()),
+            self.variability.unwrap_or_default()
+        )
+    }
 }
 
 /// Runs every selected data set.
@@ -177,11 +210,12 @@ pub fn validate(o: &ValidateOptions) -> Result<Validation> {
         .collect();
     let mut results = Vec::new();
     for d in chosen {
-        results.push(d.evaluate()?);
+        results.push(d.evaluate(o)?);
     }
     let summary = report::summarise(&results);
     Ok(Validation {
         slasim: env!("CARGO_PKG_VERSION").to_string(),
+        settings: o.describe(),
         sets: results,
         summary,
     })

@@ -37,7 +37,7 @@ impl RunsSet {
     }
 
     /// Simulates every run, uncalibrated and with the shipped calibration.
-    pub fn evaluate(&self, d: &DataSet) -> Result<SetResult> {
+    pub fn evaluate(&self, d: &DataSet, o: &super::ValidateOptions) -> Result<SetResult> {
         let runs = self
             .runs
             .iter()
@@ -47,12 +47,15 @@ impl RunsSet {
         let profile_name = options.profile.clone().unwrap_or_default();
         let profile = crate::profile::resolve(&profile_name)?;
         let dep = options.build(&profile)?;
-        let targets = build_on(
+        let mut targets = build_on(
             runs.into_iter().map(|r| (r, false)).collect(),
             |_| Ok(dep.clone()),
             None,
             3,
         )?;
+        for t in &mut targets {
+            o.apply(&mut t.spec);
+        }
         let mut conditions = vec![condition("uncalibrated", None, &Calibration::default(), &[], &targets)?];
         if let Some((file, text)) = self.calibration {
             let cal: Calibration = serde_json::from_str(text)

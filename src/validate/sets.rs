@@ -42,10 +42,10 @@ pub struct DataSet {
 
 impl DataSet {
     /// Simulates every row under every condition.
-    pub fn evaluate(&self) -> Result<SetResult> {
+    pub fn evaluate(&self, o: &super::ValidateOptions) -> Result<SetResult> {
         match &self.kind {
-            SetKind::Runs(r) => r.evaluate(self),
-            SetKind::Silicon(s) => s.evaluate(self),
+            SetKind::Runs(r) => r.evaluate(self, o),
+            SetKind::Silicon(s) => s.evaluate(self, o),
         }
     }
 }

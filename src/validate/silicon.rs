@@ -62,7 +62,13 @@ impl SiliconSet {
     }
 
     /// Simulated (mean TTFT, mean TPOT, mean E2E) of a row, ms.
-    pub fn simulate_row(&self, profile: &Profile, row: &SiliconRow, cal: &Calibration) -> Result<[f64; 3]> {
+    pub fn simulate_row(
+        &self,
+        profile: &Profile,
+        row: &SiliconRow,
+        cal: &Calibration,
+        o: &super::ValidateOptions,
+    ) -> Result<[f64; 3]> {
         let c = row.concurrency;
         let opts = DeploymentOptions {
             mode: Some(Mode::Agg),
@@ -82,7 +88,7 @@ impl SiliconSet {
             1,
         )
         .with_warmup(warmup);
-        let spec = SimSpec {
+        let mut spec = SimSpec {
             deployment,
             workload,
             calibration: cal.clone(),
@@ -91,7 +97,9 @@ impl SiliconSet {
                 itl_ms: f64::INFINITY,
             },
             metrics: MetricsMode::Exact,
+            variability: Default::default(),
         };
+        o.apply(&mut spec);
         let out = simulate(&spec)?;
         let m = &out.metrics;
         if m.requests_completed == 0 {
@@ -105,12 +113,12 @@ impl SiliconSet {
     }
 
     /// Simulates every row of the profile's TPs.
-    pub fn evaluate(&self, d: &DataSet) -> Result<SetResult> {
+    pub fn evaluate(&self, d: &DataSet, o: &super::ValidateOptions) -> Result<SetResult> {
         let (rows, _) = parse_csv(self.csv.0, self.csv.1, None)?;
         let rows: Vec<SiliconRow> = rows.into_iter().filter(|r| self.tps.contains(&r.tp)).collect();
         let profile = crate::profile::resolve(self.profile)?;
         let cal = Calibration::default();
-        let sims: Vec<Result<[f64; 3]>> = rows.par_iter().map(|r| self.simulate_row(&profile, r, &cal)).collect();
+        let sims: Vec<Result<[f64; 3]>> = rows.par_iter().map(|r| self.simulate_row(&profile, r, &cal, o)).collect();
         let mut out = Vec::new();
         for (r, s) in rows.iter().zip(sims) {
             let s = s?;

@@ -16,20 +16,26 @@ use std::process::Output;
 
 const PROFILE: &str = "llama-3.1-8b-fp8/h200/vllm";
 const CONCURRENCIES: [u32; 4] = [1, 8, 32, 64];
-const METRICS: [&str; 7] = [
+const METRICS: [&str; 13] = [
     "ttft_p50",
+    "ttft_p90",
     "ttft_p99",
+    "ttft_mean",
     "tpot_p50",
+    "tpot_p90",
     "tpot_p99",
+    "tpot_mean",
     "e2e_p50",
+    "e2e_p90",
     "e2e_p99",
+    "e2e_mean",
     "throughput_token_s",
 ];
 /// The parameters the synthetic runs are simulated with.
 const TRUTH: [(&str, f64); 3] = [
     ("prefill_time_scale", 1.4),
     ("decode_time_scale", 0.8),
-    ("ttft_overhead_ms", 40.0),
+    ("frontend_latency_ms", 40.0),
 ];
 
 fn real_runs() -> Vec<String> {
@@ -299,7 +305,7 @@ fn json_report_has_the_spec_shape_with_repeated_runs_and_holdouts() {
     assert!(!rep["gates"]["strict"]["pass"].as_bool().expect("bool"));
     // neutral starting point reported as such
     assert_eq!(num(&rep, "/parameters/prefill_time_scale"), 1.0);
-    assert_eq!(num(&rep, "/parameters/ttft_overhead_ms"), 0.0);
+    assert_eq!(num(&rep, "/parameters/frontend_latency_ms"), 0.0);
 
     // gate thresholds follow --tight / --loose-pct / --strict-pct
     let report2 = dir.path().join("r2.json");
@@ -342,7 +348,7 @@ fn real_runs_without_fit_report_the_large_raw_profile_errors_and_fail_the_gates(
     assert_eq!(names, ["idle", "medium", "saturation", "overload"]);
     for (name, holdout, m) in &runs {
         assert!(!holdout);
-        assert_eq!(m.len(), 7, "{name}: every metric is reported by AIPerf");
+        assert_eq!(m.len(), 13, "{name}: every metric is reported by AIPerf");
         // the raw profile predicts ~0.2 s TTFT where the hardware takes 1.1–7.4 s
         let ttft = num(&m["ttft_p50"], "/error_pct");
         assert!(ttft > 50.0, "{name}: TTFT p50 error {ttft}");
@@ -399,7 +405,7 @@ fn shipped_calibration_meets_the_issue_bars_on_the_real_runs() {
     for k in [
         "prefill_time_scale",
         "decode_time_scale",
-        "ttft_overhead_ms",
+        "frontend_latency_ms",
         "prefill_handoff_ms",
     ] {
         assert_eq!(
@@ -447,7 +453,7 @@ fn synthetic_round_trip_recovers_the_parameters_and_the_out_file_reproduces_the_
         [
             "--fit",
             "--fit-params",
-            "prefill_time_scale,decode_time_scale,ttft_overhead_ms",
+            "prefill_time_scale,decode_time_scale,frontend_latency_ms",
             "--starts",
             "2",
             "--max-iters",

@@ -10,6 +10,7 @@ mod compare_real;
 mod compare_study;
 mod metrics_output;
 mod plan;
+mod profile_kv;
 mod profile_plot;
 mod profile_query;
 mod profile_validation;

@@ -1,17 +1,22 @@
 //! The simulator against closed forms (SPEC §6 "tested against closed forms where they exist"):
 //!
 //! * one request alone: TTFT equals the prefill curve at its ISL (read from the profile's raw
-//!   measured points, plus the calibration's overheads and scale), and ITL equals the average of
-//!   the decode surface over the states the lone request goes through;
+//!   measured points; with a calibration, the step model's parts scaled as documented plus the
+//!   overheads), and ITL equals the average of the decode surface over the states the lone
+//!   request goes through; on Dynamo's disaggregated path TTFT adds the KV transfer and the
+//!   decode worker's first step;
 //! * a constant-service open-loop queue (one `prefill-first` engine, batch cap 1, OSL 1): the
 //!   mean wait matches the M/D/1 Pollaczek–Khinchine formula;
 //! * a closed loop below the batch cap with ample KV and token budget: nobody waits more than
 //!   one iteration, and at concurrency 1 nobody waits at all.
 
 use slasim::metrics::{RequestRecord, Sla};
+use slasim::profile::step_model::{StepModel, StepModelKind};
 use slasim::profile::{self, DecodeSurface, PrefillCurve, Profile};
 use slasim::sim::calibration::Calibration;
-use slasim::sim::deployment::{Deployment, DeploymentOptions, Mode, SchedulerKind};
+use slasim::sim::deployment::{Deployment, DeploymentOptions, FirstToken, Mode, SchedulerKind};
+use slasim::sim::variability::Variability;
+use std::sync::Arc;
 use slasim::sim::{simulate, MetricsMode, SimOutcome, SimSpec};
 use slasim::workload::{ArrivalPattern, LengthModel, LoadSpec, WorkloadSpec};
 use std::path::Path;
@@ -34,8 +39,33 @@ fn run(deployment: Deployment, workload: WorkloadSpec, calibration: Calibration)
         calibration,
         sla: SLA,
         metrics: MetricsMode::Exact,
+        // closed forms hold for deterministic service times
+        variability: Variability::OFF,
     };
     simulate(&spec).expect("simulate")
+}
+
+/// The composed step model of the engine `curve` / `surface` belong to.
+fn step_model(curve: Option<&PrefillCurve>, surface: Option<&DecodeSurface>) -> StepModel {
+    StepModel::new(
+        StepModelKind::Composed,
+        curve.map(|c| Arc::new(c.clone())),
+        surface.map(|s| Arc::new(s.clone())),
+    )
+}
+
+/// Engine time of a lone prompt of `isl` tokens measured at `measured_ttft`, under `cal`: the
+/// fixed cost (× the decode scale when it comes from the decode surface, else × the prefill
+/// scale) + the rest of the measured TTFT beyond the per-request latency (× the prefill
+/// scale) + the per-step overhead.
+fn lone_prefill_ms(m: &StepModel, measured_ttft: f64, cal: &Calibration) -> f64 {
+    let fixed_scale = if m.fixed_from_decode {
+        cal.decode_time_scale
+    } else {
+        cal.prefill_time_scale
+    };
+    m.fixed_ms * fixed_scale + (measured_ttft - m.per_request_ms - m.fixed_ms) * cal.prefill_time_scale
+        + cal.iteration_overhead_ms
 }
 
 #[track_caller]
@@ -95,16 +125,21 @@ fn lone(dep: Deployment, cal: Calibration, isl: u32, osl: u32) -> RequestRecord 
     recs[0]
 }
 
+/// Duration of a lone request's decode step holding `kv` KV tokens (one request), ms.
+fn lone_step_ms(surface: &DecodeSurface, kv: u32, cal: &Calibration) -> f64 {
+    let ctx = kv as f64;
+    surface.itl_ms(ctx / surface.kv_scale_tokens, ctx) * cal.decode_time_scale + cal.iteration_overhead_ms
+}
+
 /// ITL of a lone request with `isl`/`osl` on `surface`, computed from the request's state:
-/// decode step k (k = 1..osl−1) runs with KV = ISL + k tokens (Σ context = mean context =
-/// ISL + k; kv_usage = (ISL + k) / the surface's KV scale). Each step also pays the iteration
-/// overhead; `extra_ms` is a one-off gap between the first token and the first decode step
-/// (the disagg KV transfer).
-fn lone_itl_ms(surface: &DecodeSurface, isl: u32, osl: u32, cal: &Calibration, extra_ms: f64) -> f64 {
+/// its decode steps `first..=last` run with KV = ISL + k tokens (Σ context = mean context =
+/// ISL + k; kv_usage = (ISL + k) / the surface's KV scale), each paying the iteration overhead;
+/// `extra_ms` is a one-off gap between the first token and the first decode step (the KV
+/// transfer when the prefill worker returns the first token).
+fn lone_itl_ms(surface: &DecodeSurface, isl: u32, osl: u32, first: u32, cal: &Calibration, extra_ms: f64) -> f64 {
     let mut total = extra_ms;
-    for k in 1..osl {
-        let ctx = (isl + k) as f64;
-        total += surface.itl_ms(ctx / surface.kv_scale_tokens, ctx) * cal.decode_time_scale + cal.iteration_overhead_ms;
+    for k in first..(first + osl - 1) {
+        total += lone_step_ms(surface, isl + k, cal);
     }
     total / (osl - 1) as f64
 }
@@ -113,7 +148,7 @@ fn calibrated() -> Calibration {
     Calibration {
         prefill_time_scale: 1.17,
         decode_time_scale: 0.93,
-        ttft_overhead_ms: 12.5,
+        frontend_latency_ms: 12.5,
         iteration_overhead_ms: 0.75,
         ..Default::default()
     }
@@ -128,12 +163,17 @@ fn lone_request_agg_matches_prefill_curve_and_decode_surface() {
     // a measured ISL that fits the 8192-token budget (no chunked prefill)
     let (isl, measured_ttft) = measured_point(curve, 1000.0, 8192.0);
     let osl = 97;
+    let m = step_model(Some(curve), Some(surface));
+    assert!(m.per_request_ms > 0.0 && m.fixed_ms > 0.0);
     for cal in [Calibration::default(), calibrated()] {
         let r = lone(agg_llama(64, SchedulerKind::Vllm), cal.clone(), isl, osl);
-        let ttft = measured_ttft * cal.prefill_time_scale + cal.iteration_overhead_ms + cal.ttft_overhead_ms;
+        let ttft = lone_prefill_ms(&m, measured_ttft, &cal) + m.per_request_ms + cal.frontend_latency_ms;
         rel_close(r.ttft_ms(), ttft, 1e-6, &format!("agg TTFT at ISL {isl} ({cal:?})"));
+        if cal == Calibration::default() {
+            rel_close(r.ttft_ms(), measured_ttft, 1e-6, "uncalibrated: the measured TTFT");
+        }
         assert_eq!(r.scheduling_delay_ns(), 0, "a lone request is scheduled on arrival");
-        let itl = lone_itl_ms(surface, isl, osl, &cal, 0.0);
+        let itl = lone_itl_ms(surface, isl, osl, 1, &cal, 0.0);
         rel_close(r.itl_ms().expect("osl > 1"), itl, 1e-6, &format!("agg ITL ({cal:?})"));
         // and with prefill-first (no other request: the same iterations)
         let r2 = lone(agg_llama(64, SchedulerKind::PrefillFirst), cal.clone(), isl, osl);
@@ -151,6 +191,8 @@ fn lone_long_prompt_is_chunked_by_the_token_budget() {
     let curve = engine.prefill.as_ref().expect("prefill curve");
     let (isl, osl) = (10_000u32, 4u32);
     let cal = calibrated();
+    let m = step_model(Some(curve), engine.decode.as_ref());
+    let base = m.fixed_ms + m.per_request_ms;
     for (scheduler, budget) in [
         (SchedulerKind::Vllm, 4096u32),
         (SchedulerKind::Vllm, 8192),
@@ -175,11 +217,18 @@ fn lone_long_prompt_is_chunked_by_the_token_budget() {
             }
             SchedulerKind::PrefillFirst => vec![isl],
         };
-        let ttft: f64 = chunks
-            .iter()
-            .map(|&c| curve.ttft_ms(c as f64) * cal.prefill_time_scale + cal.iteration_overhead_ms)
-            .sum::<f64>()
-            + cal.ttft_overhead_ms;
+        // each chunk: one iteration paying the fixed cost, the chunk's marginal work and its
+        // attention over the tokens already prefilled
+        let mut done = 0.0;
+        let mut ttft = cal.frontend_latency_ms + m.per_request_ms;
+        for &c in &chunks {
+            let c = c as f64;
+            let attention = curve.fit.attention_ms(done, c);
+            ttft += m.fixed_ms * cal.decode_time_scale
+                + (curve.marginal_ms(c, base) + attention) * cal.prefill_time_scale
+                + cal.iteration_overhead_ms;
+            done += c;
+        }
         rel_close(
             r.ttft_ms(),
             ttft,
@@ -208,24 +257,52 @@ fn lone_request_default_disagg_matches_prefill_curve_and_decode_surface() {
         .clone();
     let (isl, measured_ttft) = measured_point(&curve, 1000.0, 8192.0);
     let osl = 64;
+    let m = step_model(Some(&curve), None);
+    assert_eq!(m.per_request_ms, 0.0, "a prefill-only worker charges its whole intercept to the engine");
     let with_transfer = Calibration {
         kv_transfer_latency_ms: 3.25,
         kv_transfer_ms_per_token: 0.0015,
         ..calibrated()
     };
-    for cal in [Calibration::default(), calibrated(), with_transfer] {
-        let r = lone(default_qwen_disagg(), cal.clone(), isl, osl);
-        let ttft = measured_ttft * cal.prefill_time_scale + cal.iteration_overhead_ms + cal.ttft_overhead_ms;
+    let with_bandwidth = Calibration {
+        kv_transfer_latency_ms: 1.5,
+        kv_transfer_gbps: 25.0,
+        ..calibrated()
+    };
+    let dep = default_qwen_disagg();
+    // Qwen3-32B, BF16 KV: 2 (K, V) × 64 layers × 8 KV heads × 128 dims × 2 bytes
+    assert_eq!(dep.kv_bytes_per_token, Some(262_144.0));
+    for cal in [Calibration::default(), calibrated(), with_transfer, with_bandwidth] {
+        let prefill = lone_prefill_ms(&m, measured_ttft, &cal);
+        let transfer = cal.kv_transfer_ms(isl as f64, dep.kv_bytes_per_token);
+        if cal.kv_transfer_gbps > 0.0 {
+            rel_close(transfer, 1.5 + isl as f64 * 262_144.0 / 25e6, 1e-12, "transfer time");
+        }
+        // Dynamo's path: prefill → KV transfer → the decode worker's first step emits token 1
+        let r = lone(dep.clone(), cal.clone(), isl, osl);
+        let ttft = prefill + transfer + lone_step_ms(&surface, isl + 1, &cal) + cal.frontend_latency_ms;
         rel_close(r.ttft_ms(), ttft, 1e-6, &format!("disagg TTFT at ISL {isl} ({cal:?})"));
         assert_eq!(r.scheduling_delay_ns(), 0);
-        // the KV transfer is not on the TTFT path but sits between the first and second token
-        let transfer = cal.kv_transfer_latency_ms + isl as f64 * cal.kv_transfer_ms_per_token;
-        let itl = lone_itl_ms(&surface, isl, osl, &cal, transfer);
+        let itl = lone_itl_ms(&surface, isl, osl, 2, &cal, 0.0);
+        rel_close(r.itl_ms().expect("osl > 1"), itl, 1e-6, &format!("disagg ITL ({cal:?})"));
+        // the prefill worker returns the first token: the transfer sits between tokens 1 and 2
+        let pf = Deployment {
+            first_token: FirstToken::Prefill,
+            ..dep.clone()
+        };
+        let r = lone(pf, cal.clone(), isl, osl);
+        rel_close(
+            r.ttft_ms(),
+            prefill + cal.frontend_latency_ms,
+            1e-6,
+            &format!("first token from the prefill worker ({cal:?})"),
+        );
+        let itl = lone_itl_ms(&surface, isl, osl, 1, &cal, transfer);
         rel_close(
             r.itl_ms().expect("osl > 1"),
             itl,
             1e-6,
-            &format!("disagg ITL ({cal:?})"),
+            &format!("first token from the prefill worker: ITL ({cal:?})"),
         );
     }
 }
@@ -248,19 +325,28 @@ fn prefill_handoff_is_not_on_the_ttft_path() {
         prefill_handoff_ms: 40.0,
         ..calibrated()
     };
+    let surface = p
+        .decode_engine(Some(2), "--decode-tp")
+        .expect("decode TP2")
+        .decode
+        .as_ref()
+        .expect("surface")
+        .clone();
+    let m = step_model(Some(&curve), None);
     let r = lone(default_qwen_disagg(), cal.clone(), isl, 16);
-    let ttft = measured_ttft * cal.prefill_time_scale + cal.iteration_overhead_ms + cal.ttft_overhead_ms;
+    let one_prompt_ms = lone_prefill_ms(&m, measured_ttft, &cal);
+    let ttft = one_prompt_ms + lone_step_ms(&surface, isl + 1, &cal) + cal.frontend_latency_ms;
     rel_close(r.ttft_ms(), ttft, 1e-6, "disagg TTFT with a prefill hand-off");
 
     // …but it does occupy the prefill worker: with two prompts arriving together, the second
     // starts its prefill only after the first's hand-off.
     let w = WorkloadSpec::new(LoadSpec::Concurrency(2), LengthModel::fixed(isl, 16), Some(2), 7);
-    let one_prompt_ms = measured_ttft * cal.prefill_time_scale + cal.iteration_overhead_ms;
     let out = run(default_qwen_disagg(), w, cal.clone());
     let mut recs = out.collector.records().to_vec();
     recs.sort_by_key(|r| r.id);
     assert_eq!(recs.len(), 2);
     rel_close(recs[0].ttft_ms(), ttft, 1e-6, "first of two");
+    // (TTFT − scheduling delay of the second = its own prefill + transfer + first step)
     let second_start_ms = recs[1].scheduling_delay_ms();
     rel_close(
         second_start_ms,
@@ -277,14 +363,16 @@ fn md1_wait(rho: f64, d: f64) -> f64 {
 
 /// Mean scheduling delay (ms) of `n` Poisson arrivals at utilisation `rho` into one
 /// prefill-first engine with batch cap 1 serving OSL-1 requests of fixed ISL: each request is
-/// one prefill iteration of deterministic length D, so the engine is an M/D/1 queue. Returns
+/// one prefill iteration of deterministic length D (the measured TTFT minus the profile's
+/// per-request latency, which occupies no engine), so the engine is an M/D/1 queue. Returns
 /// (mean wait, D, per-batch means for a standard error).
 fn md1_run(rho: f64, n: u64, seed: u64) -> (f64, f64, Vec<f64>) {
     let dep = agg_llama(1, SchedulerKind::PrefillFirst);
     let curve = dep.prefill.prefill.as_ref().expect("curve").clone();
-    let (isl, d_ms) = measured_point(&curve, 1000.0, 8192.0);
+    let (isl, ttft_ms) = measured_point(&curve, 1000.0, 8192.0);
+    let latency_ms = step_model(Some(&curve), dep.decode.decode.as_deref()).per_request_ms;
     // the simulator rounds each iteration to whole ns: use the service time it really applies
-    let d_ms = (d_ms * 1e6).round() / 1e6;
+    let d_ms = ((ttft_ms - latency_ms) * 1e6).round() / 1e6;
     let rps = rho / (d_ms / 1e3);
     let w = WorkloadSpec::new(
         LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }),
@@ -298,7 +386,7 @@ fn md1_run(rho: f64, n: u64, seed: u64) -> (f64, f64, Vec<f64>) {
     let mut recs = out.collector.records().to_vec();
     recs.sort_by_key(|r| r.id);
     for r in &recs {
-        rel_close(r.ttft_ms() - r.scheduling_delay_ms(), d_ms, 1e-9, "service time");
+        rel_close(r.ttft_ms() - r.scheduling_delay_ms(), ttft_ms, 1e-6, "service time + latency");
     }
     let batches = 20;
     let per = recs.len() / batches;
@@ -354,25 +442,31 @@ fn open_loop_constant_service_matches_md1_mean_wait() {
 }
 
 /// The largest iteration a closed loop of `n` requests (fixed `isl`/`osl`, no chunking, batch
-/// cap ≥ n, ample KV) can run on an agg vllm engine, ms. An iteration is a decode step of the
-/// b ≤ n decoding requests plus the prefill of the k ≤ n prompts admitted with it. Every
-/// decoding request holds between ISL + 1 and ISL + OSL tokens, so the step runs at
-/// Σ context = S ∈ [b(ISL+1), b(ISL+OSL)] (an integer) and mean context S/b: the maximum over
-/// every such (b, S) is exact, not sampled. The prefill part is the curve at k·ISL (whole
-/// prompts: n·ISL fits the token budget), maximised over k.
+/// cap ≥ n, ample KV) can run on an agg vllm engine, ms: the step's fixed cost, plus the
+/// marginal decode cost of the b ≤ n decoding requests, plus the marginal prefill cost of the
+/// k ≤ n prompts admitted with it. Every decoding request holds between ISL + 1 and ISL + OSL
+/// tokens, so the step runs at Σ context = S ∈ [b(ISL+1), b(ISL+OSL)] (an integer): the maximum
+/// over every such (b, S) is exact, not sampled. The prefill part is k whole prompts (n·ISL
+/// fits the token budget), maximised over k.
 fn longest_iteration_ms(dep: &Deployment, n: u32, isl: u32, osl: u32, cal: &Calibration) -> f64 {
     let surface = dep.decode.decode.as_ref().expect("surface");
     let curve = dep.prefill.prefill.as_ref().expect("curve");
+    let m = step_model(Some(curve), Some(surface));
     assert!(n * isl + n <= dep.max_batched_tokens, "no chunking in this set-up");
     let mut decode = 0.0f64;
     for b in 1..=n {
         for s in (b * (isl + 1))..=(b * (isl + osl)) {
-            let s = s as f64;
-            decode = decode.max(surface.itl_ms(s / surface.kv_scale_tokens, s / b as f64));
+            decode = decode.max(m.decode_ms(b as f64, s as f64));
         }
     }
-    let prefill = (1..=n).map(|k| curve.ttft_ms((k * isl) as f64)).fold(0.0, f64::max);
-    decode * cal.decode_time_scale + prefill * cal.prefill_time_scale + cal.iteration_overhead_ms
+    let i = isl as f64;
+    let prefill = (1..=n)
+        .map(|k| m.prefill_ms(k as f64 * i, k as f64 * i * i))
+        .fold(0.0, f64::max);
+    m.fixed_ms * cal.decode_time_scale
+        + decode * cal.decode_time_scale
+        + prefill * cal.prefill_time_scale
+        + cal.iteration_overhead_ms
 }
 
 #[test]

@@ -169,7 +169,7 @@ fn spec_of(c: &Case) -> SimSpec {
         Calibration {
             prefill_time_scale: 1.1,
             decode_time_scale: 0.9,
-            ttft_overhead_ms: 3.0,
+            frontend_latency_ms: 3.0,
             iteration_overhead_ms: 0.4,
             kv_transfer_ms_per_token: 0.002,
             kv_transfer_latency_ms: 1.5,
@@ -193,6 +193,7 @@ fn spec_of(c: &Case) -> SimSpec {
         calibration,
         sla: SLA,
         metrics: MetricsMode::Exact,
+        variability: Default::default(),
     }
 }
 
@@ -329,6 +330,7 @@ fn tiny_kv_cache_preempts_and_still_completes_everything() {
                 calibration: Calibration::default(),
                 sla: SLA,
                 metrics: MetricsMode::Exact,
+                variability: Default::default(),
             };
             let out = simulate(&spec).expect("simulate");
             eprintln!(
@@ -376,7 +378,7 @@ fn ladder_deployments() -> Vec<Deployment> {
 
 /// In a stable regime (offered load ≤ 0.6 of the deployment's saturation throughput), with the
 /// same seed (so the same requests, arrivals compressed by the rate), the median TTFT does not
-/// fall as the rate rises.
+/// fall (by more than 1 %) as the rate rises.
 #[test]
 fn median_ttft_is_monotone_in_offered_load() {
     let lengths = LengthModel::Dist {
@@ -396,6 +398,9 @@ fn median_ttft_is_monotone_in_offered_load() {
             calibration: Calibration::default(),
             sla: SLA,
             metrics: MetricsMode::Exact,
+            // the coupling (same requests, compressed arrivals) needs identical service times:
+            // seeded step jitter lands on different iterations at different rates
+            variability: slasim::sim::variability::Variability::OFF,
         };
         let sat = simulate(&sat_spec).expect("saturation").metrics.request_throughput;
         for seed in [5, 6] {
@@ -412,8 +417,11 @@ fn median_ttft_is_monotone_in_offered_load() {
                     ..sat_spec.clone()
                 };
                 let p50 = simulate(&spec).expect("simulate").metrics.ttft_ms.p50;
+                // prefill-first batches the prompts that queue together into one iteration,
+                // which pays one fixed cost for all of them (the composed step model): at low
+                // load that can shave a fraction of a percent off the median (seen: −0.3 %)
                 assert!(
-                    p50 >= prev.1,
+                    p50 >= prev.1 * 0.99,
                     "{}: p50 TTFT {p50:.3} ms at {rps:.2} req/s < {:.3} ms at {:.2} req/s (seed {seed}, saturation {sat:.2})",
                     dep.short(),
                     prev.1,

@@ -177,6 +177,7 @@ fn predict(
             calibration: calibration.clone(),
             sla,
             metrics: MetricsMode::Exact,
+            variability: Default::default(),
         };
         let out = simulate(&spec)?;
         let m = &out.metrics;
