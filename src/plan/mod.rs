@@ -79,6 +79,9 @@ pub struct PlanInputs {
     pub sla: Sla,
     /// Interpolation view.
     pub interp: Interp,
+    /// Request lengths of the simulation check when they are distributions (`None`: fixed
+    /// `isl` / `osl`, which the arithmetic uses in either case — the distributions' means).
+    pub lengths: Option<LengthModel>,
 }
 
 /// The planner arithmetic's result.
@@ -331,7 +334,9 @@ pub fn check(profile: &Profile, inp: &PlanInputs, s: &CheckSettings, pw: u32, dw
         deployment: dep.clone(),
         workload: WorkloadSpec::new(
             LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps: inp.rate_rps }),
-            LengthModel::fixed(inp.isl, inp.osl),
+            inp.lengths
+                .clone()
+                .unwrap_or_else(|| LengthModel::fixed(inp.isl, inp.osl)),
             Some(requests),
             s.seed,
         ),
