@@ -81,7 +81,7 @@ pub enum Command {
     /// Compare simulation with real runs (MAPE, gates) and fit calibration parameters.
     Calibrate(Box<calibrate_cmd::CalibrateArgs>),
     /// List, show, query and plot performance profiles.
-    Profile(ProfileArgs),
+    Profile(Box<ProfileArgs>),
     /// Measure simulator speed on the reference scenario (1M requests, 8 agg replicas).
     Bench(BenchArgs),
     /// Compare an external prediction (e.g. an AIConfigurator estimate) with a real run.
@@ -103,7 +103,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Simulate(a) => simulate_cmd::run(*a),
         Command::Calibrate(a) => calibrate_cmd::run(*a),
-        Command::Profile(a) => profile_cmd::run(a),
+        Command::Profile(a) => profile_cmd::run(*a),
         Command::Bench(a) => bench_cmd::run(a),
         Command::Verify(a) => verify_cmd::run(a),
         Command::Sweep(a) => sweep_cmd::run(*a),

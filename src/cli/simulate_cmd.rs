@@ -28,7 +28,7 @@ Examples:
   slasim simulate --profile llama-3.3-70b-fp8/h100/vllm --tp 4 \\
     --trace splitwise_conv --trace-rate-scale 2 --requests 2000
   slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 8 \\
-    --rps 200 --requests 100000000")]
+    --rps 90 --requests 100000000")]
 pub struct SimulateArgs {
     #[command(flatten)]
     /// Deployment.

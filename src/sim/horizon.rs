@@ -112,7 +112,7 @@ pub fn check_profile_ms(file: &str, key: &str, i: usize, v: f64) -> Result<()> {
 /// Seconds → nanoseconds when the time is within the horizon (`None` past it, for NaN and for
 /// negative times).
 pub fn secs_within_horizon(s: f64) -> Option<u64> {
-    (s >= 0.0 && s <= HORIZON_S).then(|| (s * 1e9).round() as u64)
+    (0.0..=HORIZON_S).contains(&s).then(|| (s * 1e9).round() as u64)
 }
 
 /// A number for messages: plain when moderate (`0.25`, `1000`), in exponent form when huge or

@@ -502,3 +502,61 @@ impl Simulation<'_> {
         self.try_start(p, now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{ArrivalPattern, LengthModel, WorkloadSpec};
+
+    #[test]
+    fn metrics_switch_to_streaming_above_the_cap() {
+        let m = |n: Option<u64>, csv: bool| metrics_mode_for(n, csv.then_some("--requests-csv"), 1000);
+        assert_eq!(m(Some(1000), false).unwrap(), (MetricsMode::Exact, false));
+        assert_eq!(m(Some(1001), false).unwrap(), (MetricsMode::Streaming, true));
+        assert_eq!(m(None, false).unwrap(), (MetricsMode::Streaming, true));
+        assert_eq!(m(Some(1000), true).unwrap(), (MetricsMode::Exact, false));
+        let e = m(Some(1001), true).unwrap_err().to_string();
+        assert!(e.starts_with("--requests-csv: ") && e.contains("1000"), "{e}");
+        assert!(m(None, true).unwrap_err().to_string().contains("unbounded"));
+        // the CLI's cap: 10^8 requests stream
+        assert_eq!(
+            metrics_mode_for(Some(100_000_000), None, MAX_EXACT_REQUESTS).unwrap().0,
+            MetricsMode::Streaming
+        );
+    }
+
+    #[test]
+    fn expected_requests_bounds_duration_runs() {
+        let w = |rps: f64, n: Option<u64>, d: Option<f64>| {
+            let mut w = WorkloadSpec::new(
+                LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }),
+                LengthModel::fixed(10, 2),
+                n,
+                1,
+            );
+            w.duration_s = d;
+            w
+        };
+        assert_eq!(w(10.0, Some(500), None).expected_requests(), Some(500));
+        // Poisson with a duration: mean × 1.05 + 100
+        assert_eq!(w(10.0, None, Some(100.0)).expected_requests(), Some(1150));
+        assert_eq!(w(10.0, Some(20), Some(100.0)).expected_requests(), Some(20));
+        assert!(
+            w(1000.0, None, Some(1e7)).validate().is_err(),
+            "duration × rate over the request cap"
+        );
+        assert!(
+            w(1e-300, Some(10), None).validate().is_err(),
+            "requests / rate past the horizon"
+        );
+    }
+
+    #[test]
+    fn ms_to_ns_never_wraps() {
+        assert_eq!(ms_to_ns(1.5), 1_500_000);
+        assert_eq!(ms_to_ns(-1.0), 0);
+        assert_eq!(ms_to_ns(f64::NAN), 0);
+        assert_eq!(ms_to_ns(f64::INFINITY), horizon::BEYOND_HORIZON_NS);
+        assert_eq!(ms_to_ns(1e300), horizon::BEYOND_HORIZON_NS);
+    }
+}
