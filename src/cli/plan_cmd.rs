@@ -84,7 +84,7 @@ pub struct PlanArgs {
     /// Most re-checks with more replicas when the simulation misses the SLA.
     #[arg(long, default_value_t = 20, help_heading = "Plan")]
     pub max_adjust: u32,
-    /// Requests per simulation check (default max(2000, 60 s × rate)).
+    /// Requests per simulation check (default max(2000, 60 s × rate), at most 2,000,000).
     #[arg(long, allow_negative_numbers = true, help_heading = "Plan")]
     pub requests: Option<i64>,
     /// Random seed of the simulation check.
@@ -184,10 +184,14 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         ));
     }
     let requests = match a.requests {
-        Some(n) if !(1..=50_000_000).contains(&n) => {
+        // the check keeps every request record: bounded like simulate's --requests-csv
+        Some(n) if !(1..=crate::sim::MAX_EXACT_REQUESTS as i64).contains(&n) => {
             return Err(Error::usage(
                 "--requests",
-                format!("must be between 1 and 50000000, got {n}"),
+                format!(
+                    "must be between 1 and {} (the check keeps every request), got {n}",
+                    crate::sim::MAX_EXACT_REQUESTS
+                ),
             ))
         }
         Some(n) => Some(n as u64),

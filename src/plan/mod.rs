@@ -312,9 +312,10 @@ pub struct CheckSettings {
     pub max_adjust: u32,
 }
 
-/// Requests per check by default: 60 s of traffic at `rate`, at least 2000.
+/// Requests per check by default: 60 s of traffic at `rate`, at least 2000 and at most
+/// [`crate::sim::MAX_EXACT_REQUESTS`] (the check keeps every request record).
 pub fn default_requests(rate: f64) -> u64 {
-    ((60.0 * rate).ceil() as u64).max(2000)
+    ((60.0 * rate).ceil() as u64).clamp(2000, crate::sim::MAX_EXACT_REQUESTS)
 }
 
 /// Builds the disagg deployment with the given worker counts.

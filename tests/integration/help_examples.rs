@@ -14,7 +14,7 @@
 //!   `merge` reads) is read from it;
 //! * sizes shrink: `--requests` ≤ 300 (≤ 5000 for `bench`), `--runs`/`--seeds` 1, `--max-iters` ≤ 10,
 //!   `--starts` ≤ 1, and `sweep` gets `--search-requests 30`, `compare-methods`
-//!   `--level-requests 40`, when not given.
+//!   `--level-requests 40 --sinusoid 1:9:300` (a 5-minute realistic load), when not given.
 
 use crate::util::{bin, repo};
 use std::path::Path;
@@ -168,6 +168,9 @@ fn shrink(args: &[String], tmp: &Path) -> Vec<String> {
     }
     if sub == "compare-methods" && !has(&out, "--level-requests") {
         out.extend(["--level-requests".into(), "40".into()]);
+    }
+    if sub == "compare-methods" && !has(&out, "--sinusoid") {
+        out.extend(["--sinusoid".into(), "1:9:300".into()]);
     }
     out
 }
