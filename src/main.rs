@@ -1,9 +1,7 @@
 //! The `slasim` binary: parses the command line and hands it to the library.
 
-use clap::Parser;
-
 fn main() {
-    let cli = match slasim::cli::Cli::try_parse() {
+    let cli = match slasim::cli::try_parse_from(std::env::args_os()) {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -26,18 +24,16 @@ fn main() {
                 .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
                 .collect();
             let msg = msg.join(" ");
-            eprintln!(
-                "slasim: error: {}",
-                msg.trim_start_matches("error: ").replace("  ", " ").trim()
-            );
+            let msg = msg.trim_start_matches("error: ").replace("  ", " ");
+            eprintln!("slasim: error: {}", slasim::error::escape_control(msg.trim()));
             std::process::exit(2);
         }
     };
     match slasim::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            let msg = e.to_string().replace('\n', " ");
-            eprintln!("slasim: error: {msg}");
+            // One line whatever the input held: control characters are escaped, not echoed.
+            eprintln!("slasim: error: {}", slasim::error::escape_control(&e.to_string()));
             std::process::exit(2);
         }
     }

@@ -18,6 +18,9 @@ use std::path::PathBuf;
 
 /// `slasim profile synth`: write an analytic profile in Dynamo's profiler layout.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = "Examples:
+  slasim profile synth --model Qwen/Qwen3-32B --gpu h100_sxm --tp 2 \\
+    --dtype fp8 --out qwen32b-h100-tp2")]
 pub struct SynthArgs {
     /// Model card: a shipped Hugging Face id (e.g. Qwen/Qwen3-32B) or a path to a config.json.
     #[arg(long)]
@@ -60,13 +63,17 @@ pub struct SynthArgs {
     /// Output directory (gets selected_{prefill,decode}_interpolation/raw_data.npz and profile_meta.json).
     #[arg(long)]
     pub out: PathBuf,
-    /// Print a JSON summary instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// Print a JSON summary instead of text; `--json FILE` writes FILE (and prints the text).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          value_parser = crate::cli::args::json_out)]
+    pub json: Option<crate::cli::args::JsonOut>,
 }
 
 /// `slasim profile fit-roofline`: fit the roofline efficiency factors.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = "Examples:
+  slasim profile fit-roofline --measured llama-3.3-70b-fp8/h100/vllm \\
+    --tp 2 --tp 4 --efficiency-out eff.json")]
 pub struct FitRooflineArgs {
     /// Shipped profile to fit (repeatable; `all` = every shipped profile measured online, i.e.
     /// not an AIConfigurator estimate). Engines are grouped and fitted per GPU/backend.
@@ -118,18 +125,24 @@ pub struct FitRooflineArgs {
     /// Search starts besides the initial factors (default 8 for --measured, 0 for --silicon).
     #[arg(long)]
     pub starts: Option<usize>,
-    /// Nelder–Mead iterations per start (default 4000 for --measured, 120 for --silicon).
-    #[arg(long)]
-    pub iters: Option<u64>,
+    /// Nelder–Mead iterations per start (default 4000 for --measured, 120 for --silicon; old
+    /// spelling: --iters).
+    #[arg(long, alias = "iters")]
+    pub max_iters: Option<u64>,
     /// Weight of the prior pulling factors toward their typical values.
     #[arg(long, default_value_t = 3e-4)]
     pub prior_weight: f64,
-    /// Write the fitted factors here (EFF.json, read by `profile synth --efficiency`).
+    /// Write the fitted factors to FILE (EFF.json, read by `profile synth --efficiency`).
     #[arg(long, value_name = "EFF.json")]
+    pub efficiency_out: Option<PathBuf>,
+    /// Old spelling of --efficiency-out (deprecated: `--out` is a folder in every command).
+    #[arg(long, value_name = "EFF.json", hide = true, conflicts_with = "efficiency_out")]
     pub out: Option<PathBuf>,
-    /// Print the report as JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    /// Print the report as JSON instead of a table; `--json FILE` writes FILE (and prints the
+    /// table).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          value_parser = crate::cli::args::json_out)]
+    pub json: Option<crate::cli::args::JsonOut>,
 }
 
 fn dtype_flag(flag: &str, s: &str) -> Result<Dtype> {
@@ -212,9 +225,10 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
         "itl_ms_batch1_ctx1024": r.decode_ms(1.0, 1024.0),
         "efficiency_source": eff_note,
     });
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
-    } else {
+    if let Some(j) = &a.json {
+        j.write(&summary)?;
+    }
+    if !crate::cli::args::json_to_stdout(&a.json) {
         println!(
             "{}: {} on {} × {} ({} weights, {} KV): {:.2} B params, {:.1} GB weights/GPU, {} B KV/token, max_kv_tokens {}",
             profile.name,
@@ -302,14 +316,14 @@ fn search_options(a: &FitRooflineArgs, starts: usize, iters: u64, polish: usize)
     }
     let o = SearchOptions {
         starts: a.starts.unwrap_or(starts),
-        max_iters: a.iters.unwrap_or(iters),
+        max_iters: a.max_iters.unwrap_or(iters),
         prior_weight: a.prior_weight,
         polish,
         free: Vec::new(),
     };
     if o.max_iters == 0 || o.max_iters > 1_000_000 || o.starts > 256 {
         return Err(Error::usage(
-            "--iters",
+            "--max-iters",
             "iterations must be in 1..=1000000 and starts ≤ 256",
         ));
     }
@@ -317,7 +331,11 @@ fn search_options(a: &FitRooflineArgs, starts: usize, iters: u64, polish: usize)
 }
 
 /// Runs `profile fit-roofline`.
-pub fn run_fit(a: FitRooflineArgs) -> Result<i32> {
+pub fn run_fit(mut a: FitRooflineArgs) -> Result<i32> {
+    if let Some(p) = a.out.take() {
+        crate::cli::args::deprecated("--out FILE", "--efficiency-out FILE");
+        a.efficiency_out = Some(p);
+    }
     let catalog = GpuCatalog::load(a.gpu_catalog.as_deref())?;
     if !a.silicon.is_empty() {
         return run_fit_silicon(&a, &catalog);
@@ -420,7 +438,7 @@ pub fn run_fit(a: FitRooflineArgs) -> Result<i32> {
             points: point_details(e, &Efficiency::default(), group_for(e).map(|g| &g.efficiency)),
         })
         .collect();
-    if let Some(out) = &a.out {
+    if let Some(out) = &a.efficiency_out {
         let file = EfficiencyFile {
             schema: SCHEMA.into(),
             entries: group_reports
@@ -451,10 +469,10 @@ pub fn run_fit(a: FitRooflineArgs) -> Result<i32> {
         };
         write_json(out, &file)?;
     }
-    if a.json {
-        let v = serde_json::json!({"groups": group_reports, "engines": reports});
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else {
+    if let Some(j) = &a.json {
+        j.write(&serde_json::json!({"groups": group_reports, "engines": reports}))?;
+    }
+    if !crate::cli::args::json_to_stdout(&a.json) {
         let mut rows = vec![vec![
             "profile".to_string(),
             "engine".into(),
@@ -492,7 +510,7 @@ pub fn run_fit(a: FitRooflineArgs) -> Result<i32> {
             );
         }
     }
-    if let Some(out) = &a.out {
+    if let Some(out) = &a.efficiency_out {
         eprintln!("wrote {}", out.display());
     }
     Ok(0)
@@ -628,7 +646,7 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
             rows,
         });
     }
-    if let Some(out) = &a.out {
+    if let Some(out) = &a.efficiency_out {
         let file = EfficiencyFile {
             schema: SCHEMA.into(),
             entries: reports
@@ -651,12 +669,10 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
         };
         write_json(out, &file)?;
     }
-    if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"groups": reports})).unwrap_or_default()
-        );
-    } else {
+    if let Some(j) = &a.json {
+        j.write(&serde_json::json!({"groups": reports}))?;
+    }
+    if !crate::cli::args::json_to_stdout(&a.json) {
         let mut rows = vec![vec![
             "GPU/backend".to_string(),
             "rows fit/holdout".into(),
@@ -700,7 +716,7 @@ fn run_fit_silicon(a: &FitRooflineArgs, catalog: &GpuCatalog) -> Result<i32> {
             );
         }
     }
-    if let Some(out) = &a.out {
+    if let Some(out) = &a.efficiency_out {
         eprintln!("wrote {}", out.display());
     }
     Ok(0)

@@ -24,6 +24,16 @@ use std::path::Path;
 /// The built-in catalog file (TOML text).
 pub const BUILTIN_CATALOG: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/profiles/gpus.toml"));
 
+/// Accepted range of `bf16_tflops` / `fp8_tflops`, TFLOP/s: from a small accelerator to 100×
+/// a B200 (outside it, step times leave the simulation horizon or are meaningless).
+pub const TFLOPS_RANGE: (f64, f64) = (1.0, 1e6);
+/// Accepted range of `hbm_gib`, GiB.
+pub const HBM_GIB_RANGE: (f64, f64) = (1.0, 1e5);
+/// Accepted range of `hbm_tbps`, TB/s.
+pub const HBM_TBPS_RANGE: (f64, f64) = (0.01, 1e3);
+/// Accepted range of `link_gbps`, GB/s.
+pub const LINK_GBPS_RANGE: (f64, f64) = (0.1, 1e5);
+
 /// Peak capabilities of one GPU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,16 +96,20 @@ impl GpuSpec {
         if self.name.trim().is_empty() {
             return Err(Error::data(file, "gpu.name", "is empty; expected a GPU name"));
         }
-        for (k, v) in [
-            ("bf16_tflops", Some(self.bf16_tflops)),
-            ("fp8_tflops", self.fp8_tflops),
-            ("hbm_gib", Some(self.hbm_gib)),
-            ("hbm_tbps", Some(self.hbm_tbps)),
-            ("link_gbps", Some(self.link_gbps)),
+        for (k, v, (lo, hi), unit) in [
+            ("bf16_tflops", Some(self.bf16_tflops), TFLOPS_RANGE, "TFLOP/s"),
+            ("fp8_tflops", self.fp8_tflops, TFLOPS_RANGE, "TFLOP/s"),
+            ("hbm_gib", Some(self.hbm_gib), HBM_GIB_RANGE, "GiB"),
+            ("hbm_tbps", Some(self.hbm_tbps), HBM_TBPS_RANGE, "TB/s"),
+            ("link_gbps", Some(self.link_gbps), LINK_GBPS_RANGE, "GB/s"),
         ] {
             if let Some(v) = v {
-                if !(v.is_finite() && v > 0.0 && v < 1e7) {
-                    return Err(Error::data(file, key(k), format!("is {v}; expected a positive number")));
+                if !(v.is_finite() && (lo..=hi).contains(&v)) {
+                    return Err(Error::data(
+                        file,
+                        key(k),
+                        format!("is {v}; expected a physical value in [{lo}, {hi}] {unit}"),
+                    ));
                 }
             }
         }
@@ -117,8 +131,7 @@ pub struct GpuCatalog {
 }
 
 fn parse_catalog(file: &str, text: &str) -> Result<Vec<GpuSpec>> {
-    let c: CatalogFile =
-        toml::from_str(text).map_err(|e| Error::data(file, "(toml)", e.message().replace('\n', " ")))?;
+    let c: CatalogFile = toml::from_str(text).map_err(|e| Error::toml(file, text, &e))?;
     for g in &c.gpu {
         g.validate(file)?;
     }

@@ -14,7 +14,7 @@
 //! to the row (prefill ISLs up to the largest chunk total the scheduler can form, decode rows
 //! spanning the contexts its requests pass through, batch sizes up to its concurrency), with the
 //! per-request `ttft_ms` left out of the prefill curve and passed to the simulator as the
-//! calibration's `ttft_overhead_ms` (it delays the first token without occupying the engine).
+//! calibration's `frontend_latency_ms` (it delays the first token without occupying the engine).
 //! The KV dtype is [`auto_kv_dtype`] unless given. The deployment is one aggregated replica at
 //! the row's TP, `max_num_seqs` = concurrency, token budget max(8192, concurrency), block size
 //! 16, the `vllm` scheduler (chunked prefill). The workload is a closed loop at the row's

@@ -65,7 +65,7 @@ pub struct SynthOptions {
     /// it adds prefill work to iterations itself).
     pub profiler_decode: bool,
     /// Leave the per-request `ttft_ms` overhead out of the prefill curve (for simulations that
-    /// add it through the calibration's `ttft_overhead_ms` instead, so it does not occupy the
+    /// add it through the calibration's `frontend_latency_ms` instead, so it does not occupy the
     /// engine).
     pub exclude_ttft_overhead: bool,
 }

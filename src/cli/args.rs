@@ -6,7 +6,7 @@ use crate::metrics::Sla;
 use crate::profile::{self, Profile};
 use crate::sim::calibration::Calibration;
 use crate::profile::step_model::StepModelKind;
-use crate::sim::deployment::{Deployment, DeploymentOptions, FirstToken, Mode, SchedulerKind};
+use crate::sim::deployment::{Deployment, DeploymentOptions, FileKeys, FirstToken, Mode, SchedulerKind};
 use crate::sim::router::RouterPolicy;
 use crate::workload::{self, ArrivalPattern, LengthDist, LengthModel, LoadSpec, WorkloadSpec};
 use clap::{Args, ValueEnum};
@@ -34,31 +34,31 @@ pub struct DeploymentFlags {
     #[arg(long, value_enum, help_heading = "Deployment")]
     pub mode: Option<Mode>,
     /// Agg: engine tensor-parallel size (GPUs per replica).
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub tp: Option<u32>,
     /// Disagg: prefill worker TP.
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub prefill_tp: Option<u32>,
     /// Disagg: decode worker TP.
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub decode_tp: Option<u32>,
     /// Disagg: number of prefill workers.
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub prefill_workers: Option<u32>,
     /// Disagg: number of decode workers.
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub decode_workers: Option<u32>,
     /// Agg: number of replicas.
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub replicas: Option<u32>,
     /// Batch-size cap per engine (default 256; the embedded default deployment uses 8).
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub max_num_seqs: Option<u32>,
     /// Token budget per engine iteration (default 8192).
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub max_batched_tokens: Option<u32>,
     /// KV-cache block size, tokens (default 16).
-    #[arg(long, help_heading = "Deployment")]
+    #[arg(long, value_parser = count, help_heading = "Deployment")]
     pub block_size: Option<u32>,
     /// Replica scheduler (default vllm).
     #[arg(long, value_enum, help_heading = "Deployment")]
@@ -67,7 +67,7 @@ pub struct DeploymentFlags {
     #[arg(long, value_enum, help_heading = "Deployment")]
     pub router: Option<RouterPolicy>,
     /// Override the agg/decode engine's KV capacity, tokens.
-    #[arg(long, value_name = "TOKENS", help_heading = "Deployment")]
+    #[arg(long, value_name = "TOKENS", value_parser = count_u64, help_heading = "Deployment")]
     pub kv_capacity: Option<u64>,
     /// Disable chunked prefill (vllm scheduler): whole prompts only.
     #[arg(long, help_heading = "Deployment")]
@@ -117,21 +117,29 @@ impl DeploymentFlags {
 
     /// Resolves the profile and builds the deployment.
     pub fn resolve(&self) -> Result<(Profile, Deployment)> {
-        let base = match &self.deployment {
-            Some(p) => DeploymentOptions::load(p)?,
-            None if self.profile.is_none() => toml::from_str(DEFAULT_DEPLOYMENT_TOML)
-                .map_err(|e| Error::data("embedded default deployment", "(toml)", e.to_string()))?,
-            None => DeploymentOptions::default(),
+        let flags = self.options();
+        let (base, keys) = match &self.deployment {
+            Some(p) => {
+                let o = DeploymentOptions::load(p)?;
+                let keys = FileKeys::new(&p.display().to_string(), &o, &flags);
+                (o, keys)
+            }
+            None if self.profile.is_none() => (
+                toml::from_str(DEFAULT_DEPLOYMENT_TOML)
+                    .map_err(|e| Error::toml("embedded default deployment", DEFAULT_DEPLOYMENT_TOML, &e))?,
+                FileKeys::default(),
+            ),
+            None => (DeploymentOptions::default(), FileKeys::default()),
         };
-        let opts = base.overridden_by(&self.options());
+        let opts = base.overridden_by(&flags);
         let name = opts.profile.clone().ok_or_else(|| {
             Error::usage(
                 "--profile",
                 "no profile: give --profile NAME|PATH or a deployment file with `profile = …`",
             )
         })?;
-        let prof = profile::resolve(&name)?;
-        let dep = opts.build(&prof)?;
+        let prof = profile::resolve(&name).map_err(|e| keys.attribute(e))?;
+        let dep = opts.build(&prof).map_err(|e| keys.attribute(e))?;
         Ok((prof, dep))
     }
 
@@ -176,12 +184,12 @@ pub struct WorkloadFlags {
         help_heading = "Workload"
     )]
     pub rps: Vec<f64>,
-    /// Inter-arrival distribution for --rps.
-    #[arg(long, value_enum, default_value = "poisson", help_heading = "Workload")]
-    pub arrival: ArrivalKind,
-    /// Coefficient of variation of gamma inter-arrivals.
-    #[arg(long, default_value_t = 1.0, help_heading = "Workload")]
-    pub cv: f64,
+    /// Inter-arrival distribution for --rps [default: poisson].
+    #[arg(long, value_enum, help_heading = "Workload")]
+    pub arrival: Option<ArrivalKind>,
+    /// Coefficient of variation of the gaps of `--arrival gamma` (1 = Poisson) [default: 1].
+    #[arg(long, help_heading = "Workload")]
+    pub cv: Option<f64>,
     /// Time-varying Poisson rate between MIN and MAX req/s over PERIOD_S seconds
     /// (rate(t) = MIN + (MAX−MIN)(1−cos 2πt/PERIOD)/2).
     #[arg(long, value_name = "MIN:MAX:PERIOD_S", help_heading = "Workload")]
@@ -194,9 +202,10 @@ pub struct WorkloadFlags {
     /// unless --rps/--concurrency/--sinusoid give the arrivals; lengths come from the trace.
     #[arg(long, value_name = "NAME|FILE", help_heading = "Workload")]
     pub trace: Option<String>,
-    /// Trace time compression: 2 replays the trace twice as fast.
-    #[arg(long, default_value_t = 1.0, help_heading = "Workload")]
-    pub trace_rate_scale: f64,
+    /// Trace replay time compression: 2 replays the trace's arrival times twice as fast
+    /// [default: 1].
+    #[arg(long, help_heading = "Workload")]
+    pub trace_rate_scale: Option<f64>,
     /// Prompt length: N, or uniform:MIN:MAX, normal:MEAN:STD, lognormal:MEAN:STD, zipf:MAX:EXP.
     #[arg(long, default_value = "2048", help_heading = "Workload")]
     pub isl: String,
@@ -207,7 +216,8 @@ pub struct WorkloadFlags {
     /// 1000 otherwise unless --duration is given).
     #[arg(long, allow_negative_numbers = true, help_heading = "Workload")]
     pub requests: Option<i64>,
-    /// Open loop: stop arrivals after this many seconds.
+    /// Open loop (--rps, --sinusoid, --rate-file, trace replay): stop arrivals after this many
+    /// seconds (≤ 10^7 s, the simulation horizon).
     #[arg(long, value_name = "SECONDS", help_heading = "Workload")]
     pub duration: Option<f64>,
     /// Random seed (arrivals and lengths use separate streams derived from it).
@@ -217,6 +227,63 @@ pub struct WorkloadFlags {
     /// left out of every metric; --requests counts the measured ones.
     #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Workload")]
     pub warmup_requests: u64,
+}
+
+impl WorkloadFlags {
+    /// Rejects flags that would be silently ignored by the chosen load (exit 2, naming both
+    /// flags): `--arrival` without `--rps`; `--cv` without `--arrival gamma`;
+    /// `--trace-rate-scale` unless a trace's arrival times are replayed; `--duration` with only
+    /// closed-loop load (`--concurrency` runs stop after `--requests`).
+    fn check_applicable(&self) -> Result<()> {
+        if self.arrival.is_some() && self.rps.is_empty() {
+            return Err(Error::usage(
+                "--arrival",
+                "sets the gaps between --rps arrivals; give --rps R (the other loads have their own arrival process)",
+            ));
+        }
+        if self.cv.is_some() && self.arrival != Some(ArrivalKind::Gamma) {
+            return Err(Error::usage(
+                "--cv",
+                format!(
+                    "applies only to --arrival gamma (the arrivals here are {}); add --arrival gamma or drop --cv",
+                    match (self.arrival, self.rps.is_empty()) {
+                        (Some(ArrivalKind::Constant), _) => "--arrival constant",
+                        (_, false) => "--arrival poisson, the default",
+                        (_, true) => "not given by --rps",
+                    }
+                ),
+            ));
+        }
+        let other_arrivals =
+            !self.concurrency.is_empty() || !self.rps.is_empty() || self.sinusoid.is_some() || self.rate_file.is_some();
+        if self.trace_rate_scale.is_some() {
+            if self.trace.is_none() {
+                return Err(Error::usage(
+                    "--trace-rate-scale",
+                    "speeds up a replayed trace: it needs --trace NAME|FILE",
+                ));
+            }
+            if other_arrivals {
+                return Err(Error::usage(
+                    "--trace-rate-scale",
+                    "applies when --trace's arrival times are replayed, but --concurrency/--rps/--sinusoid/--rate-file \
+                     give the arrivals here (the trace gives only lengths)",
+                ));
+            }
+        }
+        let open_loop = !self.rps.is_empty()
+            || self.sinusoid.is_some()
+            || self.rate_file.is_some()
+            || (self.trace.is_some() && !other_arrivals);
+        if self.duration.is_some() && !open_loop {
+            return Err(Error::usage(
+                "--duration",
+                "applies to open-loop load (--rps, --sinusoid, --rate-file, trace replay); --concurrency runs stop \
+                 after --requests",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Default closed-loop levels of the embedded default (the Dynamo comparison's AIPerf levels).
@@ -240,6 +307,7 @@ impl WorkloadFlags {
     /// The workloads to run: one per --concurrency / --rps value (or one for a sinusoid, rate
     /// file or trace; or the default concurrency levels when no load is given).
     pub fn workloads(&self) -> Result<Vec<WorkloadSpec>> {
+        self.check_applicable()?;
         let trace = match &self.trace {
             Some(t) => Some(Arc::new(workload::resolve_trace(t)?)),
             None => None,
@@ -274,9 +342,12 @@ impl WorkloadFlags {
                     format!("must be a positive rate in req/s, got {r}"),
                 ));
             }
-            loads.push(LoadSpec::OpenLoop(match self.arrival {
+            loads.push(LoadSpec::OpenLoop(match self.arrival.unwrap_or_default() {
                 ArrivalKind::Poisson => ArrivalPattern::Poisson { rps: r },
-                ArrivalKind::Gamma => ArrivalPattern::Gamma { rps: r, cv: self.cv },
+                ArrivalKind::Gamma => ArrivalPattern::Gamma {
+                    rps: r,
+                    cv: self.cv.unwrap_or(1.0),
+                },
                 ArrivalKind::Constant => ArrivalPattern::Constant { rps: r },
             }));
         }
@@ -314,7 +385,7 @@ impl WorkloadFlags {
                 duration_s: self.duration,
                 lengths: lengths.clone(),
                 trace: trace.clone(),
-                trace_rate_scale: self.trace_rate_scale,
+                trace_rate_scale: self.trace_rate_scale.unwrap_or(1.0),
                 seed: self.seed,
                 warmup_requests: self.warmup_requests,
             };
@@ -348,5 +419,165 @@ impl SlaFlags {
             ttft_ms: self.ttft,
             itl_ms: self.itl,
         })
+    }
+}
+
+/// Parses a count flag (`--tp`, `--replicas`, …): a whole number ≥ 1.
+pub fn count(s: &str) -> std::result::Result<u32, String> {
+    match s.trim().parse::<i64>() {
+        Ok(v) if (1..=i64::from(u32::MAX)).contains(&v) => Ok(v as u32),
+        Ok(v) if v < 1 => Err(format!("expected a whole number ≥ 1, got {v}")),
+        Ok(v) => Err(format!("expected a whole number ≥ 1 and ≤ {}, got {v}", u32::MAX)),
+        Err(_) => Err(format!("expected a whole number ≥ 1, got \"{s}\"")),
+    }
+}
+
+/// Parses a 64-bit count flag (`--kv-capacity`): a whole number ≥ 1.
+pub fn count_u64(s: &str) -> std::result::Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(v) if (1..=i128::from(u64::MAX)).contains(&v) => Ok(v as u64),
+        Ok(v) => Err(format!("expected a whole number ≥ 1, got {v}")),
+        Err(_) => Err(format!("expected a whole number ≥ 1, got \"{s}\"")),
+    }
+}
+
+/// Where a `--json` output goes. The convention of every command: `--json FILE` writes FILE
+/// (atomically: temp file + rename); `--json` alone, or `--json -`, prints to stdout (and then
+/// nothing else goes to stdout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonOut {
+    /// Print to standard output.
+    Stdout,
+    /// Write this file.
+    File(PathBuf),
+}
+
+impl JsonOut {
+    /// Whether the JSON goes to stdout (so the human-readable text must not).
+    pub fn is_stdout(&self) -> bool {
+        matches!(self, JsonOut::Stdout)
+    }
+
+    /// The file, when the JSON goes to one.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            JsonOut::File(p) => Some(p),
+            JsonOut::Stdout => None,
+        }
+    }
+
+    /// Writes `v` as pretty JSON (2-space indent, trailing newline) to stdout or the file.
+    pub fn write<T: serde::Serialize>(&self, v: &T) -> Result<()> {
+        match self {
+            JsonOut::File(p) => crate::output::write_json(p, v),
+            JsonOut::Stdout => {
+                let s =
+                    serde_json::to_string_pretty(v).map_err(|e| Error::data("(stdout)", "(json)", e.to_string()))?;
+                println!("{s}");
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes already formatted JSON text (ending in a newline) to stdout or the file.
+    pub fn write_text(&self, text: &str) -> Result<()> {
+        match self {
+            JsonOut::File(p) => crate::output::write_atomic(p, text.as_bytes()),
+            JsonOut::Stdout => {
+                print!("{text}");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Parses the value of `--json`: `-` is stdout, anything else a file path.
+pub fn json_out(s: &str) -> std::result::Result<JsonOut, String> {
+    match s {
+        "-" => Ok(JsonOut::Stdout),
+        "" => Err("expected a file name, or `-` (or nothing) for stdout".into()),
+        p => Ok(JsonOut::File(PathBuf::from(p))),
+    }
+}
+
+/// Whether a `--json` output (if any) goes to stdout.
+pub fn json_to_stdout(j: &Option<JsonOut>) -> bool {
+    j.as_ref().is_some_and(JsonOut::is_stdout)
+}
+
+/// Prints a deprecation note for an old flag spelling that still works for this release.
+pub fn deprecated(old: &str, new: &str) {
+    eprintln!("warning: {old} is deprecated here and will be removed in the next release; use {new}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_flags_say_expected_at_least_one() {
+        assert_eq!(count("4"), Ok(4));
+        assert!(count("-1").unwrap_err().contains("expected a whole number ≥ 1, got -1"));
+        assert!(count("0").unwrap_err().contains("≥ 1"));
+        assert!(count("x").unwrap_err().contains("\"x\""));
+        assert!(count_u64("-5").unwrap_err().contains("≥ 1"));
+    }
+
+    #[test]
+    fn json_values() {
+        assert_eq!(json_out("-"), Ok(JsonOut::Stdout));
+        assert_eq!(json_out("a.json"), Ok(JsonOut::File(PathBuf::from("a.json"))));
+        assert!(json_out("").is_err());
+    }
+
+    fn flags() -> WorkloadFlags {
+        WorkloadFlags {
+            isl: "2048".into(),
+            osl: "256".into(),
+            seed: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn flags_that_do_not_apply_are_errors() {
+        let e = |w: WorkloadFlags| w.workloads().unwrap_err().to_string();
+        let mut w = flags();
+        w.cv = Some(2.0);
+        w.rps = vec![1.0];
+        let m = e(w);
+        assert!(m.starts_with("--cv: ") && m.contains("--arrival gamma"), "{m}");
+        let mut w = flags();
+        w.trace_rate_scale = Some(2.0);
+        let m = e(w);
+        assert!(m.starts_with("--trace-rate-scale: ") && m.contains("--trace"), "{m}");
+        let mut w = flags();
+        w.trace = Some("splitwise_conv".into());
+        w.trace_rate_scale = Some(2.0);
+        w.rps = vec![1.0];
+        let m = e(w);
+        assert!(m.starts_with("--trace-rate-scale: ") && m.contains("--rps"), "{m}");
+        let mut w = flags();
+        w.arrival = Some(ArrivalKind::Gamma);
+        w.concurrency = vec![2];
+        let m = e(w);
+        assert!(m.starts_with("--arrival: ") && m.contains("--rps"), "{m}");
+        let mut w = flags();
+        w.duration = Some(10.0);
+        w.concurrency = vec![2];
+        let m = e(w);
+        assert!(m.starts_with("--duration: ") && m.contains("--concurrency"), "{m}");
+        // the applicable combinations still work
+        let mut w = flags();
+        w.arrival = Some(ArrivalKind::Gamma);
+        w.cv = Some(2.0);
+        w.rps = vec![1.0];
+        w.requests = Some(10);
+        assert!(w.workloads().is_ok());
+        let mut w = flags();
+        w.trace = Some("splitwise_conv".into());
+        w.trace_rate_scale = Some(2.0);
+        w.requests = Some(10);
+        assert!(w.workloads().is_ok());
     }
 }

@@ -10,7 +10,9 @@ use clap::Args;
     after_help = "Reference scenario (SPEC §6): ISL 2048 / OSL 256, agg, vllm scheduler, max_num_seqs 256, \
 8 replicas of the llama-3.1-8b-fp8/h200/vllm profile behind least-loaded, Poisson arrivals at 90 % of the saturation \
 throughput (measured first by a short closed-loop run). Target: ≥ 1,000,000 simulated requests/s on one core, \
-≤ 300 MB peak memory for 1M requests."
+≤ 300 MB peak memory for 1M requests.\n\n\
+Examples:
+  slasim bench --requests 1000000 --runs 5 --json"
 )]
 pub struct BenchArgs {
     /// Requests to simulate.
@@ -22,9 +24,11 @@ pub struct BenchArgs {
     /// Offered load as a fraction of the saturation throughput.
     #[arg(long, default_value_t = 0.9)]
     pub load: f64,
-    /// Print JSON (keys: requests, wall_s, requests_per_s, iterations_per_s, events_per_s, peak_rss_mb, …).
-    #[arg(long)]
-    pub json: bool,
+    /// Print JSON instead of text (keys: requests, wall_s, requests_per_s, iterations_per_s,
+    /// events_per_s, peak_rss_mb, …); `--json FILE` writes FILE (and prints the text).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          value_parser = super::args::json_out)]
+    pub json: Option<super::args::JsonOut>,
 }
 
 /// Runs `bench`.
@@ -45,9 +49,10 @@ pub fn run(a: BenchArgs) -> Result<i32> {
         return Err(Error::usage("--load", format!("must be in (0, 2], got {}", a.load)));
     }
     let r = run_reference(a.requests, a.runs, a.load)?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
-    } else {
+    if let Some(j) = &a.json {
+        j.write(&r)?;
+    }
+    if !super::args::json_to_stdout(&a.json) {
         println!(
             "reference scenario: {} requests at {:.1} req/s (saturation {:.1} req/s)",
             r.requests, r.rps, r.saturation_rps

@@ -1,6 +1,6 @@
 //! `slasim calibrate`: diff simulation against real runs, gate on MAPE, fit parameters.
 
-use super::args::DeploymentFlags;
+use super::args::{json_out, DeploymentFlags, JsonOut};
 use crate::calibrate::compare::compare;
 use crate::calibrate::fit::{fit, FitOptions};
 use crate::calibrate::hwrun::HwRun;
@@ -24,8 +24,22 @@ its deployment, --profile/--deployment and the other deployment flags give it (d
 Gates: strict = TTFT and TPOT P50 MAPE < 5 % (fails ⇒ the profile is off: re-profile or fit the time scales); loose = E2E \
 P99 MAPE < 15 % (10 % with --tight; fails ⇒ scheduler/queue parameters: batch-size cap, per-iteration overhead). Gates \
 are evaluated over every run, fitted and held out. Exit 1 when a gate fails.\n\n\
-Example:\n  slasim calibrate --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/idle.json --hw-run …/medium.json \\\n    \
---holdout …/overload.json --fit --out calibration/my-fit.json --json report.json"
+Examples (the shipped AIPerf runs of the default deployment; profile only, the gates fail):
+  slasim calibrate \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/idle.json \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/medium.json  # exits 1
+With the shipped calibration: loose gate 7.1 %, strict 7.6 % (passes at 10 %, fails at 5 %):
+  slasim calibrate --calibration calibration/qwen3-32b-h200-trtllm-aic.json \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/idle.json \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/medium.json \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/saturation.json \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/overload.json \\
+    --strict-pct 10 --json report.json
+Fitting on two runs, one held out (strict gate 7.2 % after the fit):
+  slasim calibrate --fit --calibration-out my-fit.json \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/idle.json \\
+    --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/medium.json \\
+    --holdout calibration/runs/qwen3-32b-h200-trtllm-aic/overload.json  # exits 1"
 )]
 pub struct CalibrateArgs {
     /// A hardware run to compare against (repeat).
@@ -71,8 +85,11 @@ pub struct CalibrateArgs {
     /// Leave-one-out: for each run, fit on the others and predict it.
     #[arg(long)]
     pub loo: bool,
-    /// Write the fitted parameters (accepted by `simulate --calibration`).
+    /// Write the fitted parameters to FILE (accepted by `simulate --calibration`); needs --fit.
     #[arg(long, value_name = "FILE")]
+    pub calibration_out: Option<PathBuf>,
+    /// Old spelling of --calibration-out (deprecated: `--out` is a folder in every command).
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with = "calibration_out")]
     pub out: Option<PathBuf>,
     /// Loose gate at 10 % instead of 15 %.
     #[arg(long)]
@@ -83,9 +100,10 @@ pub struct CalibrateArgs {
     /// Loose gate threshold, % (overrides --tight).
     #[arg(long)]
     pub loose_pct: Option<f64>,
-    /// Write the report as JSON.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    /// Write the report JSON (SPEC §7) to FILE; with no FILE (or `-`), print it to stdout
+    /// instead of the tables.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", value_parser = json_out)]
+    pub json: Option<JsonOut>,
     /// Draw the calibration figure (.png or .svg): predicted vs measured per run × metric
     /// (before/after a fit) and TTFT / ITL P50 vs load level, measured vs simulated.
     #[arg(long, value_name = "FILE.{png,svg}")]
@@ -93,7 +111,11 @@ pub struct CalibrateArgs {
 }
 
 /// Runs `calibrate`.
-pub fn run(a: CalibrateArgs) -> Result<i32> {
+pub fn run(mut a: CalibrateArgs) -> Result<i32> {
+    if let Some(p) = a.out.take() {
+        super::args::deprecated("--out FILE", "--calibration-out FILE");
+        a.calibration_out = Some(p);
+    }
     let sla = match (a.ttft, a.itl) {
         (None, None) => None,
         (t, i) => {
@@ -164,8 +186,8 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     if (a.fit || a.loo) && targets.iter().all(|t| t.holdout) {
         return Err(Error::usage("--fit", "every run is held out: nothing to fit on"));
     }
-    if a.out.is_some() && !a.fit {
-        return Err(Error::usage("--out", "writes fitted parameters: add --fit"));
+    if a.calibration_out.is_some() && !a.fit {
+        return Err(Error::usage("--calibration-out", "writes fitted parameters: add --fit"));
     }
     if a.loo && targets.iter().filter(|t| !t.holdout).count() < 2 {
         return Err(Error::usage("--loo", "needs at least two fitted runs"));
@@ -207,54 +229,12 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
     }
 
     let fin = after.as_ref().unwrap_or(&before);
-    println!(
-        "{}",
-        targets
-            .first()
-            .map(|t| format!(
-                "deployment: {} · {} · {}",
-                t.spec.deployment.model,
-                t.spec.deployment.short(),
-                t.spec.deployment.profile
-            ))
-            .unwrap_or_default()
-    );
-    print!("{}", table(&before, after.as_ref()));
-    print!(
-        "{}",
-        summary(&before, if a.fit { "before fit" } else { "current parameters" })
-    );
-    if let Some(af) = &after {
-        print!("{}", summary(af, "after fit"));
-        let p = serde_json::to_value(&af.parameters).unwrap_or_default();
-        println!("fitted parameters: {}", p);
-    }
-    if !loo.is_empty() {
-        println!("leave-one-out (fit on the other runs, predict this one):");
-        let mut rows = vec![vec![
-            "left out".to_string(),
-            "metric".into(),
-            "hw".into(),
-            "sim".into(),
-            "err %".into(),
-            "status".into(),
-        ]];
-        for l in &loo {
-            for (k, (m, c)) in l.metrics.iter().enumerate() {
-                rows.push(vec![
-                    if k == 0 { l.name.clone() } else { String::new() },
-                    m.key().into(),
-                    format!("{:.2}", c.hw),
-                    format!("{:.2}", c.sim),
-                    format!("{:.1}", c.error_pct),
-                    c.status.into(),
-                ]);
-            }
-        }
-        print!("{}", crate::output::text_table(&rows));
+    let text = !super::args::json_to_stdout(&a.json);
+    if text {
+        print_tables(&targets, &before, after.as_ref(), &loo, a.fit);
     }
 
-    if let Some(p) = &a.json {
+    if let Some(j) = &a.json {
         let mut v = serde_json::to_value(fin).unwrap_or_default();
         if let serde_json::Value::Object(o) = &mut v {
             if a.fit {
@@ -265,7 +245,7 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
                 o.insert("loo".into(), serde_json::to_value(&loo).unwrap_or_default());
             }
         }
-        write_json(p, &v)?;
+        j.write(&v)?;
     }
     if let Some(p) = &a.plot {
         let title = targets
@@ -282,7 +262,7 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
         plot(&before, after.as_ref(), &targets, p, &title)?;
         eprintln!("wrote {}", p.display());
     }
-    if let (Some(p), Some(af)) = (&a.out, &after) {
+    if let (Some(p), Some(af)) = (&a.calibration_out, &after) {
         let mut cal = af.parameters.clone();
         cal.provenance = Some(json!({
             "fitted_by": format!("slasim {} calibrate --fit", env!("CARGO_PKG_VERSION")),
@@ -297,6 +277,56 @@ pub fn run(a: CalibrateArgs) -> Result<i32> {
         eprintln!("wrote {}", p.display());
     }
     Ok(if fin.gates.pass() { 0 } else { 1 })
+}
+
+/// Prints the comparison tables, gate summaries and leave-one-out table to stdout.
+fn print_tables(targets: &[Target], before: &Evaluation, after: Option<&Evaluation>, loo: &[LooRun], fitted: bool) {
+    println!(
+        "{}",
+        targets
+            .first()
+            .map(|t| format!(
+                "deployment: {} · {} · {}",
+                t.spec.deployment.model,
+                t.spec.deployment.short(),
+                t.spec.deployment.profile
+            ))
+            .unwrap_or_default()
+    );
+    print!("{}", table(before, after));
+    print!(
+        "{}",
+        summary(before, if fitted { "before fit" } else { "current parameters" })
+    );
+    if let Some(af) = after {
+        print!("{}", summary(af, "after fit"));
+        let p = serde_json::to_value(&af.parameters).unwrap_or_default();
+        println!("fitted parameters: {}", p);
+    }
+    if !loo.is_empty() {
+        println!("leave-one-out (fit on the other runs, predict this one):");
+        let mut rows = vec![vec![
+            "left out".to_string(),
+            "metric".into(),
+            "hw".into(),
+            "sim".into(),
+            "err %".into(),
+            "status".into(),
+        ]];
+        for l in loo {
+            for (k, (m, c)) in l.metrics.iter().enumerate() {
+                rows.push(vec![
+                    if k == 0 { l.name.clone() } else { String::new() },
+                    m.key().into(),
+                    format!("{:.2}", c.hw),
+                    format!("{:.2}", c.sim),
+                    format!("{:.1}", c.error_pct),
+                    c.status.into(),
+                ]);
+            }
+        }
+        print!("{}", crate::output::text_table(&rows));
+    }
 }
 
 #[cfg(feature = "plot")]

@@ -18,19 +18,22 @@ pub const DEFAULT_METHODS: &str = "aic-all,online-all,stack-rank,bayes,stack-ran
 /// `slasim compare-methods`
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Mode 1, real results: each --results LABEL=DIR is a Dynamo profiling results folder (profile npz/JSON, \
-optional validation/{idle,medium,saturation,overload}/profile_export_aiperf.json, optional profile_sla.log, \
-config_with_planner.yaml or profile_meta.json). Example:
-  slasim compare-methods --results aic_all=results/aic_all --results online_all=results/online_all \\
-      --ttft 500 --itl 50 --isl 2048 --osl 256 --out cmp
+Mode 1, real results: each --results LABEL=DIR is a Dynamo profiling results folder (profile \
+npz/JSON, optional validation/{idle,medium,saturation,overload}/profile_export_aiperf.json, \
+optional profile_sla.log, config_with_planner.yaml or profile_meta.json). Pattern (your folders):
+  slasim compare-methods --results aic_all=DIR --results online_all=DIR \\
+    --ttft 500 --itl 50 --isl 2048 --osl 256 --out cmp
 
-Mode 2, offline study: a testbed profile gives ground truth (measured engines; analytic + seeded model error \
-where not measured); each method is charged for what it deploys. Example:
-  slasim compare-methods --testbed llama-3.3-70b-fp8/h100/vllm --out study --seeds 5
+Mode 2, offline study: a testbed profile gives ground truth (measured engines; analytic + seeded \
+model error where not measured); each method is charged for what it deploys.
 
-Outputs in --out: comparison_results.json, summary.txt and PNG+SVG plots. error % = (predicted − actual) / \
-actual × 100; regret % = (best − chosen) / best × 100 over every configuration. Exit 0 on success (the \
-criteria are reported, not enforced), 2 on bad input.")]
+Outputs in --out DIR: comparison_results.json, summary.txt and PNG+SVG plots. error % = \
+(predicted − actual) / actual × 100; regret % = (best − chosen) / best × 100 over every \
+configuration. Exit 0 on success (the criteria are reported, not enforced), 2 on bad input.
+
+Examples:
+  slasim compare-methods --testbed llama-3.3-70b-fp8/h100/vllm \\
+    --out study --seeds 5")]
 pub struct CompareArgs {
     /// Mode 1: a profiling results folder as LABEL=DIR (repeat; labels starting with `aic` are
     /// static estimates unless profile_meta.json says otherwise).
@@ -51,14 +54,14 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub sla: SlaFlags,
     /// Input length, tokens.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, default_value_t = 2048, value_parser = super::args::count)]
     pub isl: u32,
     /// Output length, tokens.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = super::args::count)]
     pub osl: u32,
     /// MAX_BS of the load levels (idle 1, medium ½, saturation 0.9, overload 1.1 × MAX_BS)
     /// and batch cap (default: 8 for decode TP ≤ 2, 32 for TP4, 64 for TP8).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::args::count)]
     pub max_bs: Option<u32>,
     /// Seeds: mode 1 averages each simulated level over them; mode 2 runs every method in that
     /// many worlds.
@@ -68,27 +71,51 @@ pub struct CompareArgs {
     #[arg(long)]
     pub no_plots: bool,
     /// Mode 1: prefill TP when a folder does not say.
-    #[arg(long, help_heading = "Mode 1 (real results)")]
+    #[arg(long, conflicts_with = "testbed", help_heading = "Mode 1 (real results)")]
     pub prefill_tp: Option<u32>,
     /// Mode 1: decode TP when a folder does not say.
-    #[arg(long, help_heading = "Mode 1 (real results)")]
+    #[arg(long, conflicts_with = "testbed", help_heading = "Mode 1 (real results)")]
     pub decode_tp: Option<u32>,
     /// Mode 1: calibration applied to every method's predictions (default: none, the raw
     /// profile — what the method itself predicts).
-    #[arg(long, value_name = "FILE", help_heading = "Mode 1 (real results)")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "testbed",
+        help_heading = "Mode 1 (real results)"
+    )]
     pub calibration: Option<PathBuf>,
     /// Mode 2: methods, comma-separated: aic-all, online-all, stack-rank, bayes,
     /// stack-rank+bayes, random (online-all is always run: it is the baseline).
-    #[arg(long, default_value = DEFAULT_METHODS, help_heading = "Mode 2 (testbed study)")]
+    #[arg(long, default_value = DEFAULT_METHODS, conflicts_with = "results", help_heading = "Mode 2 (testbed study)")]
     pub methods: String,
-    /// Mode 2: configurations stack-rank deploys.
-    #[arg(long, default_value_t = 1, value_name = "K", help_heading = "Mode 2 (testbed study)")]
-    pub top: usize,
+    /// Mode 2: configurations stack-rank deploys (old spelling: --top, which in sweep/merge
+    /// means table rows).
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "K",
+        alias = "top",
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
+    pub deploy_top: usize,
     /// Mode 2: deployments of bayes, stack-rank+bayes and random.
-    #[arg(long, default_value_t = 4, value_name = "B", help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        default_value_t = 4,
+        value_name = "B",
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub budget: usize,
     /// Mode 2: TPs of the space, comma-separated (default: the testbed's measured TPs).
-    #[arg(long, value_delimiter = ',', help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub tp: Option<Vec<u32>>,
     /// Mode 2: serving modes of the space: disaggregated prefill/decode pairs and/or
     /// aggregated engines.
@@ -96,26 +123,57 @@ pub struct CompareArgs {
         long,
         value_delimiter = ',',
         default_value = "disagg,agg",
+        conflicts_with = "results",
         help_heading = "Mode 2 (testbed study)"
     )]
     pub mode: Vec<crate::sim::deployment::Mode>,
     /// Mode 2: the realistic load MIN:MAX:PERIOD_S (req/s, s), run for one period.
-    #[arg(long, default_value = "5:45:1800", help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        default_value = "5:45:1800",
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub sinusoid: String,
     /// Mode 2: share of requests that must meet the SLA when right-sizing.
-    #[arg(long, default_value_t = 0.9, help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        default_value_t = 0.9,
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub sla_quantile: f64,
     /// Mode 2: requests per load-level simulation.
-    #[arg(long, default_value_t = 200, help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        default_value_t = 200,
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub level_requests: u64,
     /// Mode 2: relative σ of reality around the simulated truth.
-    #[arg(long, default_value_t = 0.03, help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        default_value_t = 0.03,
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub world_noise: f64,
     /// Mode 2: relative σ of each measured profile point.
-    #[arg(long, default_value_t = 0.03, help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        default_value_t = 0.03,
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub measurement_noise: f64,
     /// Mode 2: log-normal σ of the model error of analytic ground truth.
-    #[arg(long, default_value_t = 0.15, help_heading = "Mode 2 (testbed study)")]
+    #[arg(
+        long,
+        default_value_t = 0.15,
+        conflicts_with = "results",
+        help_heading = "Mode 2 (testbed study)"
+    )]
     pub model_error: f64,
 }
 
@@ -169,7 +227,7 @@ pub fn run(a: CompareArgs) -> Result<i32> {
             },
             methods: a.methods,
             params: MethodParams {
-                top: a.top,
+                top: a.deploy_top,
                 budget: a.budget,
             },
             seeds: a.seeds,

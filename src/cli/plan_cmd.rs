@@ -4,14 +4,14 @@
 
 use super::args::SlaFlags;
 use crate::error::{Error, Result};
-use crate::output::{text_table, write_atomic, write_json};
+use crate::output::{text_table, write_atomic};
 use crate::plan::dgd::{render, DgdInputs};
 use crate::plan::{plan, CheckSettings, Interp, PlanInputs};
 use crate::profile;
 use crate::sim::calibration::Calibration;
 use crate::sim::deployment::{DeploymentOptions, Mode, SchedulerKind};
 use crate::sim::router::RouterPolicy;
-use crate::workload::ArrivalPattern;
+use crate::workload::{ArrivalPattern, LengthDist, LengthModel};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -21,10 +21,11 @@ pub const DEFAULT_PLAN_PROFILE: &str = "qwen3-32b/h200/trtllm-aic";
 
 /// `slasim plan`
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  slasim plan --sinusoid 5:45:1800 --out-yaml dgd.yaml --json plan.json\n  \
-slasim plan --profile llama-3.1-8b-fp8/h200/vllm --isl 3000 --osl 150 --rps 45 --ttft 200 --itl 20 --interp planner"
-)]
+#[command(after_help = "\
+Examples:
+  slasim plan --sinusoid 5:45:1800 --yaml dgd.yaml --json plan.json
+  slasim plan --profile llama-3.1-8b-fp8/h200/vllm --isl 3000 --osl 150 \\
+    --rps 45 --ttft 200 --itl 20 --interp planner")]
 pub struct PlanArgs {
     /// Profile: a shipped name or a path (default qwen3-32b/h200/trtllm-aic).
     #[arg(long, help_heading = "Deployment")]
@@ -63,12 +64,14 @@ pub struct PlanArgs {
     /// Sinusoidal load MIN:MAX:PERIOD_S; the plan is for its peak (MAX).
     #[arg(long, value_name = "MIN:MAX:PERIOD_S", help_heading = "Load")]
     pub sinusoid: Option<String>,
-    /// Prompt length, tokens.
-    #[arg(long, default_value_t = 2048, allow_negative_numbers = true, help_heading = "Load")]
-    pub isl: i64,
-    /// Output length, tokens (≥ 1).
-    #[arg(long, default_value_t = 256, allow_negative_numbers = true, help_heading = "Load")]
-    pub osl: i64,
+    /// Prompt length, tokens: N, or a distribution as in `simulate` (uniform:MIN:MAX,
+    /// normal:MEAN:STD, lognormal:MEAN:STD, zipf:MAX:EXP). The arithmetic uses its mean; the
+    /// simulation check draws from it.
+    #[arg(long, default_value = "2048", help_heading = "Load")]
+    pub isl: String,
+    /// Output length, tokens (≥ 1), same syntax as --isl.
+    #[arg(long, default_value = "256", help_heading = "Load")]
+    pub osl: String,
     #[command(flatten)]
     /// SLA.
     pub sla: SlaFlags,
@@ -81,7 +84,7 @@ pub struct PlanArgs {
     /// Most re-checks with more replicas when the simulation misses the SLA.
     #[arg(long, default_value_t = 20, help_heading = "Plan")]
     pub max_adjust: u32,
-    /// Requests per simulation check (default max(2000, 60 s × rate)).
+    /// Requests per simulation check (default max(2000, 60 s × rate), at most 2,000,000).
     #[arg(long, allow_negative_numbers = true, help_heading = "Plan")]
     pub requests: Option<i64>,
     /// Random seed of the simulation check.
@@ -93,12 +96,14 @@ pub struct PlanArgs {
     /// Exit 1 when the final plan misses the SLA in simulation.
     #[arg(long, help_heading = "Plan")]
     pub enforce_sla: bool,
-    /// Write the ConfigMap + DynamoGraphDeployment YAML here.
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub out_yaml: Option<PathBuf>,
-    /// Write the JSON summary here.
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub json: Option<PathBuf>,
+    /// Write the ConfigMap + DynamoGraphDeployment YAML to FILE (old spelling: --out-yaml).
+    #[arg(long, value_name = "FILE", alias = "out-yaml", help_heading = "Output")]
+    pub yaml: Option<PathBuf>,
+    /// Write the JSON summary to FILE; with no FILE (or `-`), print it to stdout instead of the
+    /// tables.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          value_parser = super::args::json_out, help_heading = "Output")]
+    pub json: Option<super::args::JsonOut>,
     /// metadata.name of the DynamoGraphDeployment (default from model and backend).
     #[arg(long, help_heading = "Output")]
     pub name: Option<String>,
@@ -107,22 +112,36 @@ pub struct PlanArgs {
     pub image: Option<String>,
 }
 
-fn positive_len(flag: &str, v: i64) -> Result<u32> {
-    if (1..=10_000_000).contains(&v) {
-        Ok(v as u32)
-    } else {
-        Err(Error::usage(
-            flag,
-            format!("must be a token count between 1 and 10000000, got {v}"),
-        ))
-    }
+/// A length flag: the distribution, and the whole number of tokens the arithmetic uses (its
+/// mean, rounded, ≥ 1).
+fn length(flag: &str, s: &str) -> Result<(LengthDist, u32)> {
+    let d = LengthDist::parse(flag, s)?;
+    d.validate(flag)?;
+    let mean = d.mean().round().clamp(1.0, f64::from(crate::workload::MAX_TOKENS));
+    Ok((d, mean as u32))
 }
 
 /// Runs `plan`.
 pub fn run(a: PlanArgs) -> Result<i32> {
     let sla = a.sla.sla()?;
-    let isl = positive_len("--isl", a.isl)?;
-    let osl = positive_len("--osl", a.osl)?;
+    let (isl_dist, isl) = length("--isl", &a.isl)?;
+    let (osl_dist, osl) = length("--osl", &a.osl)?;
+    if a.no_check {
+        for (flag, given) in [
+            ("--requests", a.requests.is_some()),
+            ("--min-hit-rate", a.min_hit_rate != 0.9),
+            ("--max-adjust", a.max_adjust != 20),
+            ("--enforce-sla", a.enforce_sla),
+            ("--calibration", a.calibration.is_some()),
+        ] {
+            if given {
+                return Err(Error::usage(
+                    flag,
+                    "applies to the simulation check, which --no-check skips; drop one of them",
+                ));
+            }
+        }
+    }
     let (rate, load_json) = match (a.rps, &a.sinusoid) {
         (Some(_), Some(_)) => return Err(Error::usage("--rps", "give either --rps or --sinusoid, not both")),
         (None, None) => {
@@ -165,10 +184,14 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         ));
     }
     let requests = match a.requests {
-        Some(n) if !(1..=50_000_000).contains(&n) => {
+        // the check keeps every request record: bounded like simulate's --requests-csv
+        Some(n) if !(1..=crate::sim::MAX_EXACT_REQUESTS as i64).contains(&n) => {
             return Err(Error::usage(
                 "--requests",
-                format!("must be between 1 and 50000000, got {n}"),
+                format!(
+                    "must be between 1 and {} (the check keeps every request), got {n}",
+                    crate::sim::MAX_EXACT_REQUESTS
+                ),
             ))
         }
         Some(n) => Some(n as u64),
@@ -217,6 +240,13 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         osl,
         sla,
         interp: a.interp,
+        lengths: match (&isl_dist, &osl_dist) {
+            (LengthDist::Fixed(_), LengthDist::Fixed(_)) => None,
+            _ => Some(LengthModel::Dist {
+                isl: isl_dist.clone(),
+                osl: osl_dist.clone(),
+            }),
+        },
     };
     let settings = CheckSettings {
         options: opts.clone(),
@@ -228,12 +258,24 @@ pub fn run(a: PlanArgs) -> Result<i32> {
     };
     let p = plan(&prof, &inputs, (!a.no_check).then_some(&settings), &opts)?;
     let ar = &p.arithmetic;
+    // With `--json` to stdout, stdout holds only the JSON.
+    let text = !super::args::json_to_stdout(&a.json);
+    macro_rules! say {
+        ($($t:tt)*) => { if text { println!($($t)*); } };
+    }
+    macro_rules! say_raw {
+        ($($t:tt)*) => { if text { print!($($t)*); } };
+    }
 
-    println!(
+    say!(
         "plan · {} · {} · {} · profile {} · interp {}",
-        prof.model, prof.gpu, prof.backend, prof.name, ar.interp
+        prof.model,
+        prof.gpu,
+        prof.backend,
+        prof.name,
+        ar.interp
     );
-    println!(
+    say!(
         "target {rate} req/s{} · ISL {isl} · OSL {osl} · SLA TTFT ≤ {} ms, ITL ≤ {} ms",
         if a.sinusoid.is_some() { " (sinusoid peak)" } else { "" },
         sla.ttft_ms,
@@ -271,12 +313,12 @@ pub fn run(a: PlanArgs) -> Result<i32> {
             ar.decode.replicas.to_string(),
         ],
     ];
-    print!("{}", text_table(&rows));
+    say_raw!("{}", text_table(&rows));
     for n in &ar.notes {
-        println!("note: {n}");
+        say!("note: {n}");
     }
     if !p.checks.is_empty() {
-        println!(
+        say!(
             "\nsimulation check (Poisson at {rate} req/s, {} requests per check):",
             p.checks[0].requests
         );
@@ -308,9 +350,9 @@ pub fn run(a: PlanArgs) -> Result<i32> {
                 if c.meets_sla { "yes".into() } else { "no".into() },
             ]);
         }
-        print!("{}", text_table(&rows));
+        say_raw!("{}", text_table(&rows));
     }
-    println!("{}", p.verdict);
+    say!("{}", p.verdict);
 
     let pe = prof.prefill_engine(Some(ar.prefill.tp), "--prefill-tp")?;
     let de = prof.decode_engine(Some(ar.decode.tp), "--decode-tp")?;
@@ -338,15 +380,15 @@ pub fn run(a: PlanArgs) -> Result<i32> {
         prefill: pc,
         decode: ds,
     })?;
-    if let Some(path) = &a.out_yaml {
+    if let Some(path) = &a.yaml {
         write_atomic(path, yaml.as_bytes())?;
-        println!(
+        eprintln!(
             "wrote {} (ConfigMap planner-profile-data + DynamoGraphDeployment {}; read back OK)",
             path.display(),
             crate::plan::dgd::dns_name(&dgd_name)
         );
     }
-    if let Some(path) = &a.json {
+    if let Some(j) = &a.json {
         let v = json!({
             "profile": prof.name, "model": prof.model, "gpu": prof.gpu, "backend": prof.backend,
             "interp": ar.interp,
@@ -363,9 +405,9 @@ pub fn run(a: PlanArgs) -> Result<i32> {
                 "adjusted": p.adjusted, "meets_sla": p.meets_sla,
             },
             "verdict": p.verdict,
-            "yaml": a.out_yaml.as_ref().map(|p| p.display().to_string()),
+            "yaml": a.yaml.as_ref().map(|p| p.display().to_string()),
         });
-        write_json(path, &v)?;
+        j.write(&v)?;
     }
     Ok(if a.enforce_sla && p.meets_sla == Some(false) {
         1

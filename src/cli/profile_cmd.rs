@@ -1,5 +1,6 @@
 //! `slasim profile list|show|query|plot`.
 
+use super::args::JsonOut;
 use crate::error::{Error, Result};
 use crate::output::text_table;
 use crate::profile::{self, facts, Profile, Role};
@@ -18,13 +19,15 @@ pub struct ProfileArgs {
 #[derive(Debug, Subcommand)]
 pub enum ProfileAction {
     /// List the shipped profiles: name, model, GPU, backend, engines (role, TP, KV capacity), origin.
+    #[command(after_help = "Examples:\n  slasim profile list\n  slasim profile list --json profiles.json")]
     List {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        /// Print JSON instead of the table; `--json FILE` writes FILE (and prints the table).
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", value_parser = crate::cli::args::json_out)]
+        json: Option<JsonOut>,
     },
     /// Print a profile's measured points, KV numbers and derived facts (largest ISL meeting a
     /// TTFT target, largest batch meeting an ITL target, peak throughputs).
+    #[command(after_help = "Examples:\n  slasim profile show qwen3-32b/h200/trtllm-aic --ttft 300 --itl 20")]
     Show {
         /// A shipped profile name (see `profile list`) or a path to a profile directory or file
         /// (profiler output dir, pre-swept npz, ConfigMap JSON, mocker npz; `FILE.npz#ROW` picks a row).
@@ -38,17 +41,21 @@ pub enum ProfileAction {
         /// Context length (tokens) at which the largest batch meeting the ITL target is computed.
         #[arg(long, default_value_t = 2176.0)]
         context: f64,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// Print JSON instead of text; `--json FILE` writes FILE (and prints the text).
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", value_parser = crate::cli::args::json_out)]
+        json: Option<JsonOut>,
     },
     /// Query the interpolated curves: `--isl N` gives TTFT and prefill throughput;
     /// `--kv-usage U --context C` gives ITL and decode throughput.
+    #[command(after_help = "Examples:
+  slasim profile query qwen3-32b/h200/trtllm-aic --isl 2048 --json
+  slasim profile query llama-3.3-70b-fp8/h100/vllm --tp 4 \\
+    --kv-usage 0.3 --context 2000 --json")]
     Query {
         /// Shipped profile name or path.
         profile: String,
         /// Engine TP (needed when the profile has several).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::cli::args::count)]
         tp: Option<u32>,
         /// Engine role to query (default: prefill for --isl, decode for --kv-usage).
         #[arg(long, value_parser = ["prefill", "decode"])]
@@ -62,20 +69,24 @@ pub enum ProfileAction {
         /// Context length, tokens.
         #[arg(long, requires = "kv_usage")]
         context: Option<f64>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
+        /// Print JSON instead of text; `--json FILE` writes FILE (and prints the text).
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", value_parser = crate::cli::args::json_out)]
+        json: Option<JsonOut>,
     },
     /// Draw a profile: prefill TTFT vs ISL, decode ITL vs kv_usage (one line per context),
     /// decode throughput/GPU vs ITL. The format follows the extension (.png or .svg).
+    #[command(after_help = "Examples:\n  slasim profile plot llama-3.3-70b-fp8/h100/vllm --tp 4 --plot llama70b.svg")]
     Plot {
         /// Shipped profile name or path.
         profile: String,
-        /// Output file (.png or .svg).
-        #[arg(long)]
-        out: PathBuf,
+        /// Output image (.png or .svg).
+        #[arg(long, value_name = "FILE", required_unless_present = "out")]
+        plot: Option<PathBuf>,
+        /// Old spelling of --plot (deprecated: `--out` is a folder in every command).
+        #[arg(long, value_name = "FILE", hide = true, conflicts_with = "plot")]
+        out: Option<PathBuf>,
         /// Engine TP to draw (default: every engine).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::cli::args::count)]
         tp: Option<u32>,
     },
     /// Synthesise an analytic (roofline) profile for a model card, GPU and TP, and write it in
@@ -92,9 +103,10 @@ pub fn run(a: ProfileArgs) -> Result<i32> {
         ProfileAction::List { json } => {
             let all = profile::shipped::all()?;
             let entries: Vec<_> = all.iter().map(facts::list_entry).collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
-            } else {
+            if let Some(j) = &json {
+                j.write(&entries)?;
+            }
+            if !super::args::json_to_stdout(&json) {
                 let mut rows = vec![vec![
                     "name".to_string(),
                     "model".into(),
@@ -149,9 +161,10 @@ pub fn run(a: ProfileArgs) -> Result<i32> {
                     context,
                 },
             );
-            if json {
-                println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
-            } else {
+            if let Some(j) = &json {
+                j.write(&s)?;
+            }
+            if !super::args::json_to_stdout(&json) {
                 print!("{}", facts::show_text(&s));
             }
             Ok(0)
@@ -166,11 +179,24 @@ pub fn run(a: ProfileArgs) -> Result<i32> {
             json,
         } => {
             let p = profile::resolve(&profile)?;
-            query(&p, tp, role.as_deref(), isl, kv_usage, context, json)
+            query(&p, tp, role.as_deref(), isl, kv_usage, context, json.as_ref())
         }
-        ProfileAction::Plot { profile, out, tp } => {
+        ProfileAction::Plot {
+            profile,
+            plot: image,
+            out,
+            tp,
+        } => {
+            let image = match (image, out) {
+                (Some(p), _) => p,
+                (None, Some(p)) => {
+                    super::args::deprecated("--out FILE", "--plot FILE");
+                    p
+                }
+                (None, None) => return Err(Error::usage("--plot", "give the output image: --plot FILE.png|.svg")),
+            };
             let p = profile::resolve(&profile)?;
-            plot(&p, &out, tp)
+            plot(&p, &image, tp)
         }
         ProfileAction::Synth(a) => crate::analytic::cli::run_synth(a),
         ProfileAction::FitRoofline(a) => crate::analytic::cli::run_fit(a),
@@ -198,7 +224,7 @@ fn query(
     isl: Option<f64>,
     kv: Option<f64>,
     ctx: Option<f64>,
-    json: bool,
+    json: Option<&JsonOut>,
 ) -> Result<i32> {
     if let Some(isl) = isl {
         positive("--isl", isl)?;
@@ -215,9 +241,13 @@ fn query(
             )
         })?;
         let (t, th) = (c.ttft_ms(isl), c.thpt_per_gpu(isl));
-        if json {
-            println!("{}", serde_json::json!({"ttft_ms": t, "prefill_thpt_per_gpu": th}));
-        } else {
+        if let Some(j) = json {
+            j.write_text(&format!(
+                "{}\n",
+                serde_json::json!({"ttft_ms": t, "prefill_thpt_per_gpu": th})
+            ))?;
+        }
+        if !json.is_some_and(JsonOut::is_stdout) {
             println!(
                 "TTFT({isl} tokens) = {t:.3} ms; prefill throughput = {th:.1} tokens/s/GPU ({} TP{})",
                 e.role, e.tp
@@ -248,9 +278,13 @@ fn query(
         )
     })?;
     let (itl, th) = (d.itl_ms(u, c), d.thpt_per_gpu(u, c));
-    if json {
-        println!("{}", serde_json::json!({"itl_ms": itl, "decode_thpt_per_gpu": th}));
-    } else {
+    if let Some(j) = json {
+        j.write_text(&format!(
+            "{}\n",
+            serde_json::json!({"itl_ms": itl, "decode_thpt_per_gpu": th})
+        ))?;
+    }
+    if !json.is_some_and(JsonOut::is_stdout) {
         println!(
             "ITL(kv_usage {u}, context {c}) = {itl:.3} ms; decode throughput = {th:.1} tokens/s/GPU ({} TP{})",
             e.role, e.tp

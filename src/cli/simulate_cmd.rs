@@ -1,11 +1,11 @@
 //! `slasim simulate`: run the simulator over one or more load levels.
 
-use super::args::{DeploymentFlags, SlaFlags, WorkloadFlags};
+use super::args::{json_out, DeploymentFlags, JsonOut, SlaFlags, WorkloadFlags};
 use crate::error::Result;
 use crate::metrics::{write_requests_csv, AiperfContext};
-use crate::output::{text_table, write_atomic, write_json};
+use crate::output::{text_table, write_atomic};
 use crate::sim::summary::{load_label, summary_json};
-use crate::sim::{simulate, MetricsMode, SimOutcome, SimSpec};
+use crate::sim::{metrics_mode_for, simulate, MetricsMode, SimOutcome, SimSpec, MAX_EXACT_REQUESTS};
 use crate::workload::LoadSpec;
 use clap::Args;
 use rayon::prelude::*;
@@ -13,12 +13,22 @@ use std::path::{Path, PathBuf};
 
 /// `slasim simulate`
 #[derive(Debug, Args)]
-#[command(
-    after_help = "With no arguments: the embedded default — Qwen/Qwen3-32B on H200 (TRT-LLM, AIC profile), \
-disagg prefill TP1 x1 + decode TP2 x1, max_num_seqs 8, ISL 2048 / OSL 256, SLA 500 ms / 50 ms, at concurrency 1, 4, 7, 9 \
-(100 requests each).\n\nExamples:\n  slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 4 --rps 20,40,60 --json out.json\n  \
-slasim simulate --profile llama-3.3-70b-fp8/h100/vllm --tp 4 --trace splitwise_conv --trace-rate-scale 2"
-)]
+#[command(after_help = "\
+With no arguments: the embedded default — Qwen/Qwen3-32B on H200 (TRT-LLM, AIC profile), disagg \
+prefill TP1 x1 + decode TP2 x1, max_num_seqs 8, ISL 2048 / OSL 256, SLA 500 ms / 50 ms, at \
+concurrency 1, 4, 7, 9 (100 requests each).
+
+Runs of up to 2,000,000 requests keep every request (exact percentiles, --requests-csv); larger \
+ones stream their metrics into histograms (percentiles within 0.1 %, a note on stderr) and refuse \
+--requests-csv. No simulated time may pass 10^7 s (the horizon): inputs that would are exit 2.
+
+Examples:
+  slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 4 \\
+    --rps 20,40,60 --requests 1000 --json out.json
+  slasim simulate --profile llama-3.3-70b-fp8/h100/vllm --tp 4 \\
+    --trace splitwise_conv --trace-rate-scale 2 --requests 2000
+  slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 8 \\
+    --rps 90 --requests 100000000")]
 pub struct SimulateArgs {
     #[command(flatten)]
     /// Deployment.
@@ -29,11 +39,13 @@ pub struct SimulateArgs {
     #[command(flatten)]
     /// SLA.
     pub sla: SlaFlags,
-    /// Write the summary JSON (SPEC §4; an array when several load levels run).
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub json: Option<PathBuf>,
-    /// Write one row per request (CSV). With several load levels, the level is added to the
-    /// file name (`out-c4.csv`).
+    /// Write the summary JSON (SPEC §4; an array when several load levels run) to FILE; with no
+    /// FILE (or `-`), print it to stdout instead of the table.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          value_parser = json_out, help_heading = "Output")]
+    pub json: Option<JsonOut>,
+    /// Write one row per request (CSV; at most 2,000,000 requests per level). With several load
+    /// levels, the level is added to the file name (`out-c4.csv`).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub requests_csv: Option<PathBuf>,
     /// Write AIPerf's `profile_export_aiperf.json` layout. With several load levels, the level
@@ -61,18 +73,27 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
     let cal = a.deployment.calibration()?;
     let sla = a.sla.sla()?;
     let workloads = a.workload.workloads()?;
-    let mode = MetricsMode::Exact;
-    let specs: Vec<SimSpec> = workloads
-        .into_iter()
-        .map(|w| SimSpec {
+    let per_request = a.requests_csv.as_ref().map(|_| "--requests-csv");
+    let mut specs: Vec<SimSpec> = Vec::with_capacity(workloads.len());
+    for w in workloads {
+        let (metrics, by_size) = metrics_mode_for(w.expected_requests(), per_request, MAX_EXACT_REQUESTS)?;
+        if by_size {
+            eprintln!(
+                "note: {}: {} requests: metrics are streamed into histograms (percentiles within 0.1 %) instead of \
+                 kept per request (done above {MAX_EXACT_REQUESTS} requests, to bound memory)",
+                load_label(&w),
+                w.expected_requests().map_or("unbounded".to_string(), |n| n.to_string())
+            );
+        }
+        specs.push(SimSpec {
             deployment: dep.clone(),
             workload: w,
             calibration: cal.clone(),
             sla,
-            metrics: mode,
+            metrics,
             variability: Default::default(),
-        })
-        .collect();
+        });
+    }
     let bar = super::progress::bar(specs.len() as u64, "simulating");
     let outcomes: Vec<Result<SimOutcome>> = specs
         .par_iter()
@@ -85,25 +106,28 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
     bar.finish_and_clear();
     let outcomes: Vec<SimOutcome> = outcomes.into_iter().collect::<Result<_>>()?;
 
-    println!("{} · {} · {} · {}", dep.model, dep.gpu, dep.backend, dep.short());
-    println!(
-        "profile {} · max_num_seqs {} · scheduler {} · router {} · SLA TTFT ≤ {} ms, ITL ≤ {} ms{}",
-        dep.profile,
-        specs
-            .first()
-            .map(|s| s.calibration.max_num_seqs.unwrap_or(dep.max_num_seqs))
-            .unwrap_or(dep.max_num_seqs),
-        dep.scheduler,
-        dep.router,
-        sla.ttft_ms,
-        sla.itl_ms,
-        if cal.is_neutral() {
-            String::new()
-        } else {
-            " · calibrated".into()
-        }
-    );
-    print!("{}", results_table(&specs, &outcomes));
+    let text = !super::args::json_to_stdout(&a.json);
+    if text {
+        println!("{} · {} · {} · {}", dep.model, dep.gpu, dep.backend, dep.short());
+        println!(
+            "profile {} · max_num_seqs {} · scheduler {} · router {} · SLA TTFT ≤ {} ms, ITL ≤ {} ms{}",
+            dep.profile,
+            specs
+                .first()
+                .map(|s| s.calibration.max_num_seqs.unwrap_or(dep.max_num_seqs))
+                .unwrap_or(dep.max_num_seqs),
+            dep.scheduler,
+            dep.router,
+            sla.ttft_ms,
+            sla.itl_ms,
+            if cal.is_neutral() {
+                String::new()
+            } else {
+                " · calibrated".into()
+            }
+        );
+        print!("{}", results_table(&specs, &outcomes));
+    }
     for o in &outcomes {
         if o.rejected > 0 {
             eprintln!(
@@ -114,12 +138,12 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
     }
 
     let multi = specs.len() > 1;
-    if let Some(p) = &a.json {
+    if let Some(j) = &a.json {
         let v: Vec<serde_json::Value> = specs.iter().zip(&outcomes).map(|(s, o)| summary_json(s, o)).collect();
         if multi {
-            write_json(p, &v)?;
+            j.write(&v)?;
         } else {
-            write_json(p, &v[0])?;
+            j.write(&v[0])?;
         }
     }
     for (s, o) in specs.iter().zip(&outcomes) {
@@ -149,7 +173,7 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
             write_atomic(&path, text.as_bytes())?;
         }
     }
-    if a.deployment.is_default() && a.deployment.calibration.is_none() && a.workload.is_default_load() {
+    if text && a.deployment.is_default() && a.deployment.calibration.is_none() && a.workload.is_default_load() {
         print!("{}", default_vs_measured(&dep, sla, a.workload.seed)?);
     }
     Ok(0)

@@ -2,7 +2,7 @@
 //! The library side is [`crate::search`]; this file parses flags, runs the configurations in
 //! parallel (rayon, progress bar on stderr), checkpoints, and writes the outputs.
 
-use super::args::{SlaFlags, WorkloadFlags};
+use super::args::{json_out, JsonOut, SlaFlags, WorkloadFlags};
 use crate::error::{Error, Result};
 use crate::output::write_atomic;
 use crate::profile::Role;
@@ -22,13 +22,23 @@ use std::time::Instant;
 
 /// `slasim sweep`
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Ranks configurations by goodput per GPU at the largest Poisson request rate that meets the SLA \
-(≥ --sla-quantile of requests within both the TTFT and ITL targets), and marks the Pareto front of output tokens/s/GPU \
-vs tokens/s/user.\n\nExamples:\n  slasim sweep --model nvidia/Llama-3.3-70B-Instruct-FP8 --gpu h100_sxm --backend vllm --tp 2,4,8 --isl 2048 --osl 256\n  \
-slasim sweep --space calibration/spaces/llama-70b-h100.toml --json out.json --csv out.csv --plot front.png\n  \
-slasim sweep --space S.toml --shard 0/4 --json shard-0.json   # then: slasim merge shard-*.json --json out.json"
-)]
+#[command(after_help = "\
+Ranks configurations by goodput per GPU at the largest Poisson request rate that meets the SLA \
+(≥ --sla-quantile of requests within both the TTFT and ITL targets), and marks the Pareto front \
+of output tokens/s/GPU vs tokens/s/user. Each configuration is also simulated at every level of \
+the target workload (the simulate workload flags); with none, it is simulate's default: \
+concurrency 1, 4, 7, 9 × 100 requests of ISL 2048 / OSL 256 (a note on stderr says so).
+
+Examples:
+  slasim sweep --model nvidia/Llama-3.3-70B-Instruct-FP8 --gpu h100_sxm \\
+    --backend vllm --tp 2,4,8 --isl 2048 --osl 256 --concurrency 8 \\
+    --json sweep.json --csv sweep.csv --plot front.png
+  slasim sweep --space calibration/spaces/llama-3.3-70b-h100.toml \\
+    --concurrency 8 --shard 0/2 --json shard-0.json
+  slasim sweep --space calibration/spaces/llama-3.3-70b-h100.toml \\
+    --concurrency 8 --shard 1/2 --json shard-1.json
+
+The two shards combine with `slasim merge` (see its --help) into what the unsharded run writes.")]
 pub struct SweepArgs {
     /// Model: a model id (matched against shipped profiles' model and model card) or a shipped
     /// model card / config.json path for analytic profiles.
@@ -114,17 +124,19 @@ pub struct SweepArgs {
     /// an interrupted run of the same sweep.
     #[arg(long, help_heading = "Search")]
     pub resume: bool,
-    /// Write the sweep report JSON (SPEC §7), or the shard file with --shard.
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub json: Option<PathBuf>,
+    /// Write the sweep report JSON (SPEC §7) to FILE, or the shard file with --shard; with no
+    /// FILE (or `-`), print the report to stdout instead of the table.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          value_parser = json_out, help_heading = "Output")]
+    pub json: Option<JsonOut>,
     /// Write one CSV row per configuration, in rank order.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub csv: Option<PathBuf>,
     /// Draw the Pareto front with the chosen configuration highlighted (.png or .svg).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub plot: Option<PathBuf>,
-    /// Rows of the terminal table.
-    #[arg(long, default_value_t = 20, help_heading = "Output")]
+    /// Rows of the terminal table (configurations shown, best first).
+    #[arg(long, default_value_t = 20, value_name = "ROWS", help_heading = "Output")]
     pub top: usize,
 }
 
@@ -147,7 +159,7 @@ pub(crate) fn check_plot(p: &Option<PathBuf>) -> Result<()> {
 /// Prints the report and writes the requested files (shared by `sweep` and `merge`).
 pub(crate) fn emit(
     report: &Report,
-    json: Option<&Path>,
+    json: Option<&JsonOut>,
     csv: Option<&Path>,
     plot: Option<&Path>,
     top: usize,
@@ -159,6 +171,12 @@ pub(crate) fn emit(
         *origins.entry(r.result.profile_origin.as_str()).or_default() += 1;
     }
     let origins: Vec<String> = origins.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    if json.is_some_and(JsonOut::is_stdout) {
+        if let Some(j) = json {
+            j.write_text(&report.to_json_text())?;
+        }
+        return write_files(report, csv, plot);
+    }
     println!(
         "{} · {} · {} — {} configurations (profiles: {}) · SLA TTFT ≤ {} ms, ITL ≤ {} ms for ≥ {}% of requests",
         s("model"),
@@ -171,9 +189,14 @@ pub(crate) fn emit(
         h.pointer("/sla/quantile").and_then(|v| v.as_f64()).unwrap_or(f64::NAN) * 100.0,
     );
     print!("{}", report.table(top));
-    if let Some(p) = json {
-        write_atomic(p, report.to_json_text().as_bytes())?;
+    if let Some(j) = json {
+        j.write_text(&report.to_json_text())?;
     }
+    write_files(report, csv, plot)
+}
+
+/// Writes the CSV and the plot of a report, when asked for.
+fn write_files(report: &Report, csv: Option<&Path>, plot: Option<&Path>) -> Result<()> {
     if let Some(p) = csv {
         write_atomic(p, &report.to_csv()?)?;
     }
@@ -215,6 +238,28 @@ fn flags_spec(a: &SweepArgs) -> SpaceSpec {
     }
 }
 
+/// `e` re-attributed to the space file when it is a usage error about a flag (`--gpu`,
+/// `--prefill-tp`) whose key (`gpu`, `prefill_tp`) the file set and the flags did not.
+fn attribute_to_file(e: Error, file: &str, file_spec: &SpaceSpec, flags: &SpaceSpec) -> Error {
+    let set = |s: &SpaceSpec, k: &str| {
+        serde_json::to_value(s)
+            .ok()
+            .and_then(|v| v.get(k).cloned())
+            .is_some_and(|v| !v.is_null())
+    };
+    match e {
+        Error::Usage { flag, problem } => {
+            let key = flag.trim_start_matches("--").replace('-', "_");
+            if set(file_spec, &key) && !set(flags, &key) {
+                Error::data(file, key, problem)
+            } else {
+                Error::Usage { flag, problem }
+            }
+        }
+        other => other,
+    }
+}
+
 /// The checkpoint file of a run: the shard file itself for sharded runs, `<json>.partial`
 /// otherwise.
 fn checkpoint_path(json: &Path, sharded: bool) -> PathBuf {
@@ -237,7 +282,9 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         None => Shard::ALL,
     };
     let sharded = a.shard.is_some();
-    if sharded && a.json.is_none() {
+    // The file `--json` names (the checkpoint lives next to it); none when printing to stdout.
+    let json_file: Option<PathBuf> = a.json.as_ref().and_then(|j| j.file()).map(Path::to_path_buf);
+    if sharded && json_file.is_none() {
         return Err(Error::usage("--shard", "needs --json FILE to receive the shard file"));
     }
     if sharded && (a.csv.is_some() || a.plot.is_some()) {
@@ -246,7 +293,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
             "--csv/--plot belong to the merged report: give them to `slasim merge`",
         ));
     }
-    if a.resume && a.json.is_none() {
+    if a.resume && json_file.is_none() {
         return Err(Error::usage(
             "--resume",
             "needs --json FILE (the checkpoint lives next to it)",
@@ -275,6 +322,11 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     let fspec = flags_spec(&a);
     fspec.check_lists("command line")?;
     let spec = file_spec.overridden_by(&fspec);
+    // An error about a value the space file set names `FILE: key`, not a flag never given.
+    let from_file = |e: Error| match &a.space {
+        Some(p) => attribute_to_file(e, &p.display().to_string(), &file_spec, &fspec),
+        None => e,
+    };
     let mut sources = Sources::new(&SourceRequest {
         model: spec.model.clone(),
         gpu: spec.gpu.clone(),
@@ -283,7 +335,8 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         dtype: a.dtype.clone(),
         kv_dtype: a.kv_dtype.clone(),
         efficiency: a.efficiency.clone(),
-    })?;
+    })
+    .map_err(from_file)?;
     let default_modes: Vec<Mode> = if !sources.has_measured() {
         vec![Mode::Agg]
     } else if sources.any_role_separated() {
@@ -297,7 +350,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     let dec_tps = or_default(sources.measured_tps(Role::Decode));
     let lists = SpaceLists::from_spec(&spec, &default_modes, (&agg_tps, &pre_tps, &dec_tps));
     let configs = lists.enumerate(&source)?;
-    resolve_all(&mut sources, &configs)?;
+    resolve_all(&mut sources, &configs).map_err(from_file)?;
 
     // Workload and settings.
     let mut wf = a.workload.clone();
@@ -306,6 +359,12 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         wf.requests = Some(200);
     }
     let workloads = wf.workloads()?;
+    if a.workload.is_default_load() {
+        eprintln!(
+            "note: no target workload given: sweeping for simulate's default, concurrency 1, 4, 7 and 9 × 100 \
+             requests of ISL 2048 / OSL 256 (choose with --concurrency/--rps/--isl/--osl)"
+        );
+    }
     let calibration = match &a.calibration {
         Some(p) => crate::sim::calibration::Calibration::load(p)?,
         None => Default::default(),
@@ -352,7 +411,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
 
     // This shard's configurations, minus those already done (--resume).
     let mine: Vec<_> = configs.iter().filter(|c| shard.owns(c.index)).cloned().collect();
-    let ckpt = a.json.as_deref().map(|j| checkpoint_path(j, sharded));
+    let ckpt = json_file.as_deref().map(|j| checkpoint_path(j, sharded));
     let mut done: BTreeMap<usize, ConfigResult> = BTreeMap::new();
     if a.resume {
         if let Some(p) = ckpt.as_deref().filter(|p| p.exists()) {
@@ -432,7 +491,10 @@ pub fn run(a: SweepArgs) -> Result<i32> {
             shard.count,
             done.len(),
             configs.len(),
-            a.json.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+            json_file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         );
         return Ok(0);
     }
@@ -448,7 +510,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     let parsed = ShardFile::from_text("(sweep results)", &text)?;
     let (h, results) = merge_shards(vec![("(sweep results)".into(), parsed)])?;
     let report = finalize(h, results);
-    emit(&report, a.json.as_deref(), a.csv.as_deref(), a.plot.as_deref(), a.top)?;
+    emit(&report, a.json.as_ref(), a.csv.as_deref(), a.plot.as_deref(), a.top)?;
     if let Some(p) = ckpt.filter(|p| p.exists()) {
         let _ = std::fs::remove_file(p);
     }

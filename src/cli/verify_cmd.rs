@@ -16,8 +16,11 @@ its suffix: _ms, _s, _us; none = ms) or any run file slasim reads (SPEC template
 profile_export_aiperf.json, vLLM benchmark_serving result). The actual is a run file.\n\n\
 Error = (predicted − actual) / actual × 100; status of |error|: excellent < 5 %, good < 10 %, acceptable < 20 %, \
 poor otherwise. Always exits 0 when both files are valid (it reports, it does not gate); 2 on bad input.\n\n\
-Example:\n  slasim verify --predicted aic_estimate.json \
---actual results/medium/profile_export_aiperf.json --gpus 3 --md report.md"
+Examples:
+  slasim verify \\
+    --predicted tests/fixtures/runs/aic_prediction_qwen3_32b.json \\
+    --actual calibration/runs/qwen3-32b-h200-trtllm-aic/medium.json \\
+    --gpus 3 --md report.md"
 )]
 pub struct VerifyArgs {
     /// The prediction: flat AIConfigurator-style JSON, or a run file.
@@ -31,9 +34,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N")]
     pub gpus: Option<i64>,
     /// Print the comparison as JSON instead of a table (keys: predicted, actual, gpus,
-    /// metrics{METRIC:{predicted,actual,unit,error_pct,status}}, mape_pct, …).
-    #[arg(long)]
-    pub json: bool,
+    /// metrics{METRIC:{predicted,actual,unit,error_pct,status}}, mape_pct, …); `--json FILE`
+    /// writes FILE (and the table is printed).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
+          value_parser = super::args::json_out)]
+    pub json: Option<super::args::JsonOut>,
     /// Also write a Markdown report to FILE (atomically).
     #[arg(long, value_name = "FILE")]
     pub md: Option<PathBuf>,
@@ -55,11 +60,10 @@ pub fn run(a: VerifyArgs) -> Result<i32> {
     if let Some(md) = &a.md {
         write_atomic(md, report.markdown().as_bytes())?;
     }
-    if a.json {
-        let s = serde_json::to_string_pretty(&report.to_json())
-            .map_err(|e| Error::data("(report)", "(json)", e.to_string()))?;
-        println!("{s}");
-    } else {
+    if let Some(j) = &a.json {
+        j.write(&report.to_json())?;
+    }
+    if !super::args::json_to_stdout(&a.json) {
         print!("{}", report.table());
         for w in &report.warnings {
             eprintln!("warning: {w}");

@@ -317,7 +317,7 @@ pub fn registry(name: &str, p: MethodParams) -> Result<Box<dyn Method>> {
 /// baseline of the success criteria).
 pub fn parse_methods(list: &str, p: MethodParams) -> Result<Vec<Box<dyn Method>>> {
     if p.top == 0 {
-        return Err(Error::usage("--top", "expected K ≥ 1"));
+        return Err(Error::usage("--deploy-top", "expected K ≥ 1"));
     }
     if p.budget == 0 {
         return Err(Error::usage("--budget", "expected B ≥ 1"));

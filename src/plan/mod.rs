@@ -79,6 +79,9 @@ pub struct PlanInputs {
     pub sla: Sla,
     /// Interpolation view.
     pub interp: Interp,
+    /// Request lengths of the simulation check when they are distributions (`None`: fixed
+    /// `isl` / `osl`, which the arithmetic uses in either case — the distributions' means).
+    pub lengths: Option<LengthModel>,
 }
 
 /// The planner arithmetic's result.
@@ -309,9 +312,10 @@ pub struct CheckSettings {
     pub max_adjust: u32,
 }
 
-/// Requests per check by default: 60 s of traffic at `rate`, at least 2000.
+/// Requests per check by default: 60 s of traffic at `rate`, at least 2000 and at most
+/// [`crate::sim::MAX_EXACT_REQUESTS`] (the check keeps every request record).
 pub fn default_requests(rate: f64) -> u64 {
-    ((60.0 * rate).ceil() as u64).max(2000)
+    ((60.0 * rate).ceil() as u64).clamp(2000, crate::sim::MAX_EXACT_REQUESTS)
 }
 
 /// Builds the disagg deployment with the given worker counts.
@@ -331,7 +335,9 @@ pub fn check(profile: &Profile, inp: &PlanInputs, s: &CheckSettings, pw: u32, dw
         deployment: dep.clone(),
         workload: WorkloadSpec::new(
             LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps: inp.rate_rps }),
-            LengthModel::fixed(inp.isl, inp.osl),
+            inp.lengths
+                .clone()
+                .unwrap_or_else(|| LengthModel::fixed(inp.isl, inp.osl)),
             Some(requests),
             s.seed,
         ),

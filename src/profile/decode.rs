@@ -193,6 +193,7 @@ impl DecodeSurface {
                     format!("element {i} is {}; expected a finite value > 0", p.itl_ms),
                 ));
             }
+            crate::sim::horizon::check_profile_ms(file, "z_itl", i, p.itl_ms)?;
             if !p.thpt_per_gpu.is_finite() || p.thpt_per_gpu <= 0.0 {
                 return Err(Error::data(
                     file,

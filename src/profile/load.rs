@@ -580,6 +580,9 @@ pub fn mocker(a: &NpzArchive) -> Result<EngineProfile> {
     super::validate::same_len(a.file(), "prefill_ttft_ms", ttft.len(), "prefill_isl", isl.len())?;
     // checked here so errors name this layout's key (PrefillCurve would say `prefill_ttft`)
     super::validate::finite_positive(a.file(), "prefill_ttft_ms", &ttft)?;
+    for (i, &t) in ttft.iter().enumerate() {
+        crate::sim::horizon::check_profile_ms(a.file(), "prefill_ttft_ms", i, t)?;
+    }
     let thpt: Vec<f64> = isl
         .iter()
         .zip(&ttft)
@@ -659,6 +662,7 @@ pub fn mocker(a: &NpzArchive) -> Result<EngineProfile> {
                 format!("element {i} is {}; expected a finite value > 0", p.itl_ms),
             ));
         }
+        crate::sim::horizon::check_profile_ms(a.file(), "decode_itl", i, p.itl_ms)?;
     }
     let decode = DecodeSurface::from_points(a.file(), &pts, scale, tp, f64::INFINITY)?;
     Ok(EngineProfile {

@@ -80,7 +80,7 @@ pub fn plot_profile(p: &Profile, out: &Path, tp: Option<u32>) -> Result<()> {
 
 /// The output format from the extension of `out` (case-insensitive).
 fn format_of(out: &Path) -> Result<Format> {
-    format_for(out, "--out")
+    format_for(out, "--plot")
 }
 
 /// The output format from the extension of `out` (case-insensitive); a usage error on `flag`
@@ -663,7 +663,7 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(err.contains("--out") && err.contains(".png or .svg"), "{err}");
+        assert!(err.contains("--plot") && err.contains(".png or .svg"), "{err}");
     }
 
     fn profile(prefill: Option<PrefillCurve>, decode: Option<DecodeSurface>) -> Profile {

@@ -128,6 +128,9 @@ impl PrefillCurve {
         )?;
         super::validate::finite_positive(file, "prefill_isl", &isl)?;
         super::validate::finite_positive(file, "prefill_ttft", &ttft_ms)?;
+        for (i, &t) in ttft_ms.iter().enumerate() {
+            crate::sim::horizon::check_profile_ms(file, "prefill_ttft", i, t)?;
+        }
         super::validate::finite_positive(file, "prefill_thpt_per_gpu", &thpt_per_gpu)?;
         super::validate::strictly_increasing(file, "prefill_isl", &isl)?;
         if tp == 0 {

@@ -147,7 +147,7 @@ fn read_manifest(e: &Embedded) -> Result<Manifest> {
         .read("manifest.toml")
         .ok_or_else(|| Error::data(&file, "(file)", "missing"))??;
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::data(&file, "(file)", "is not UTF-8"))?;
-    toml::from_str(text).map_err(|err| Error::data(&file, "(toml)", err.to_string().replace('\n', " ")))
+    toml::from_str(text).map_err(|err| Error::toml(&file, text, &err))
 }
 
 fn load_embedded(e: &Embedded) -> Result<Profile> {

@@ -23,7 +23,7 @@ use crate::metrics::{RunMetrics, Sla};
 use crate::sim::calibration::Calibration;
 use crate::sim::deployment::Deployment;
 use crate::sim::summary::load_label;
-use crate::sim::{simulate, MetricsMode, SimOutcome, SimSpec};
+use crate::sim::{metrics_mode_for, simulate, SimOutcome, SimSpec, MAX_EXACT_REQUESTS};
 use crate::workload::{ArrivalPattern, LoadSpec, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 
@@ -191,12 +191,14 @@ fn point(label: String, m: &RunMetrics, o: &SimOutcome, gpus: u64, s: &EvalSetti
 }
 
 fn run(dep: &Deployment, w: WorkloadSpec, s: &EvalSettings) -> crate::error::Result<RunPoint> {
+    // exact percentiles up to the cap, bounded-memory histograms above it (no records are read)
+    let (metrics, _) = metrics_mode_for(w.expected_requests(), None, MAX_EXACT_REQUESTS)?;
     let spec = SimSpec {
         deployment: dep.clone(),
         workload: w,
         calibration: s.calibration.clone(),
         sla: s.sla,
-        metrics: MetricsMode::Exact,
+        metrics,
         variability: Default::default(),
     };
     let o = simulate(&spec)?;

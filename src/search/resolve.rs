@@ -73,6 +73,9 @@ pub struct Sources {
     cache: BTreeMap<(u8, u32), EngineSource>,
 }
 
+/// Backends `--backend` may name (besides those of the shipped profiles).
+pub const KNOWN_BACKENDS: [&str; 3] = ["vllm", "trtllm", "sglang"];
+
 fn origin_rank(o: Origin) -> u8 {
     match o {
         Origin::MeasuredOnline => 0,
@@ -99,6 +102,29 @@ impl Sources {
     pub fn new(req: &SourceRequest) -> Result<Sources> {
         let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
         let mut candidates: Vec<(Profile, Option<profile::shipped::Manifest>)> = Vec::new();
+        // Names that match no shipped profile and no catalog entry are the user's typo: say so
+        // for the flag itself (not later, as a TP without data).
+        if let Some(b) = req.backend.as_deref() {
+            let shipped = profile::shipped::names()
+                .into_iter()
+                .filter_map(|n| profile::shipped::manifest(n).and_then(|m| m.ok()))
+                .any(|m| eq(&m.backend, b));
+            if !shipped && !KNOWN_BACKENDS.iter().any(|k| eq(k, b)) {
+                return Err(Error::usage(
+                    "--backend",
+                    format!("unknown backend `{b}`; expected one of {}", KNOWN_BACKENDS.join(", ")),
+                ));
+            }
+        }
+        if let Some(g) = req.gpu.as_deref() {
+            let shipped = profile::shipped::names()
+                .into_iter()
+                .filter_map(|n| profile::shipped::manifest(n).and_then(|m| m.ok()))
+                .any(|m| eq(&m.gpu, g));
+            if !shipped {
+                GpuCatalog::load(None)?.get(g)?;
+            }
+        }
         if let Some(p) = &req.profile {
             let prof = profile::resolve(p)?;
             let man = profile::shipped::manifest(p).transpose()?;
@@ -195,6 +221,40 @@ impl Sources {
         // An explicit --efficiency that fails is the user's error, not a missing fallback.
         if let (Some(_), Err(e)) = (&req.efficiency, &analytic) {
             return Err(Error::usage("--efficiency", e.to_string()));
+        }
+        // Nothing measured and nothing to synthesise: name what did not match, now.
+        if let (true, None, Err(e)) = (candidates.is_empty(), &req.profile, &analytic) {
+            let of_model: Vec<profile::shipped::Manifest> = profile::shipped::names()
+                .into_iter()
+                .filter_map(|n| profile::shipped::manifest(n).and_then(|m| m.ok()))
+                .filter(|m| eq(&m.model, &model) || m.model_card.as_deref().is_some_and(|c| eq(c, &model)))
+                .collect();
+            let flag = if of_model.is_empty() {
+                "--model"
+            } else if req
+                .gpu
+                .as_deref()
+                .is_some_and(|g| !of_model.iter().any(|m| eq(&m.gpu, g)))
+            {
+                "--gpu"
+            } else {
+                "--backend"
+            };
+            let shipped = if of_model.is_empty() {
+                String::new()
+            } else {
+                let v: Vec<String> = of_model.iter().map(|m| format!("{} on {}", m.backend, m.gpu)).collect();
+                format!(" (shipped profiles of this model: {})", v.join(", "))
+            };
+            return Err(Error::usage(
+                flag,
+                format!(
+                    "no shipped profile matches model `{model}`, GPU {}, backend {}{shipped}, and no analytic \
+                     profile can be built ({e})",
+                    req.gpu.as_deref().unwrap_or("(any)"),
+                    req.backend.as_deref().unwrap_or("(any)"),
+                ),
+            ));
         }
         Ok(Sources {
             model,

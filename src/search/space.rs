@@ -83,23 +83,7 @@ impl SpaceSpec {
         let bytes = read_file(path)?;
         let file = path.display().to_string();
         let text = std::str::from_utf8(&bytes).map_err(|_| Error::data(&file, "(file)", "is not UTF-8 text"))?;
-        let spec: SpaceSpec = toml::from_str(text).map_err(|e| {
-            let msg = e.message().replace('\n', " ");
-            // Name the key: the `key = …` on the line of the error, else the offending text.
-            let key = e
-                .span()
-                .and_then(|sp| {
-                    let line_start = text[..sp.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
-                    let line = text[line_start..].lines().next().unwrap_or("");
-                    match line.split_once('=') {
-                        Some((k, _)) if !k.trim().is_empty() && !k.contains('"') => Some(k.trim().to_string()),
-                        _ => text.get(sp).map(|s| s.trim().to_string()),
-                    }
-                })
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "(toml)".into());
-            Error::data(&file, key, msg)
-        })?;
+        let spec: SpaceSpec = toml::from_str(text).map_err(|e| Error::toml(&file, text, &e))?;
         spec.check_lists(&file)?;
         Ok(spec)
     }

@@ -88,7 +88,9 @@ impl Calibration {
         Ok(c)
     }
 
-    /// Checks every parameter is finite and in range; `file` names the source in errors.
+    /// Checks every parameter is finite and in range (the upper bounds of
+    /// [`super::horizon::check_calibration_value`] by key suffix: scales ≤ 10³, times ≤ 10⁷ ms);
+    /// `file` names the source in errors.
     pub fn validate(&self, file: &str) -> Result<()> {
         let scales = [
             ("prefill_time_scale", self.prefill_time_scale),
@@ -124,7 +126,8 @@ impl Calibration {
         if self.prefill_max_num_seqs == Some(0) {
             return Err(Error::data(file, "prefill_max_num_seqs", "is 0; expected ≥ 1"));
         }
-        Ok(())
+        // Upper bounds by unit (key suffix), so no value can push simulated time past the horizon.
+        super::horizon::check_calibration_fields(file, self)
     }
 
     /// KV-transfer time of a prompt of `isl` tokens, ms, given the model's KV bytes per token

@@ -240,6 +240,62 @@ pub struct DeploymentOptions {
     pub first_token: Option<FirstToken>,
 }
 
+/// The command-line flag of each deployment key (TOML name), for attributing errors.
+pub const KEY_FLAGS: [(&str, &str); 16] = [
+    ("profile", "--profile"),
+    ("mode", "--mode"),
+    ("tp", "--tp"),
+    ("prefill_tp", "--prefill-tp"),
+    ("decode_tp", "--decode-tp"),
+    ("replicas", "--replicas"),
+    ("prefill_workers", "--prefill-workers"),
+    ("decode_workers", "--decode-workers"),
+    ("max_num_seqs", "--max-num-seqs"),
+    ("max_batched_tokens", "--max-batched-tokens"),
+    ("block_size", "--block-size"),
+    ("chunked_prefill", "--no-chunked-prefill"),
+    ("scheduler", "--scheduler"),
+    ("router", "--router"),
+    ("kv_capacity_tokens", "--kv-capacity"),
+    ("prefill_kv_capacity_tokens", "prefill_kv_capacity_tokens"),
+];
+
+/// Which values of a layered deployment (a file overridden by flags) came from the file, so an
+/// error about one of them names `FILE: key` instead of a flag the user never gave.
+#[derive(Debug, Clone, Default)]
+pub struct FileKeys {
+    /// The file (as shown in messages).
+    pub file: String,
+    /// Keys whose value is the file's.
+    pub keys: Vec<&'static str>,
+}
+
+impl FileKeys {
+    /// The keys `file_opts` sets that `flags` does not override.
+    pub fn new(file: &str, file_opts: &DeploymentOptions, flags: &DeploymentOptions) -> Self {
+        let over = flags.set_keys();
+        FileKeys {
+            file: file.to_string(),
+            keys: file_opts.set_keys().into_iter().filter(|k| !over.contains(k)).collect(),
+        }
+    }
+
+    /// `e` re-attributed to the file when it is a usage error about a flag (`--tp`, or
+    /// `--mode agg`) whose key came from the file: `FILE: `key`: problem`.
+    pub fn attribute(&self, e: Error) -> Error {
+        match e {
+            Error::Usage { flag, problem } => {
+                let head = flag.split_whitespace().next().unwrap_or("");
+                match KEY_FLAGS.iter().find(|(k, f)| *f == head && self.keys.contains(k)) {
+                    Some((k, _)) => Error::data(&self.file, *k, problem),
+                    None => Error::Usage { flag, problem },
+                }
+            }
+            other => other,
+        }
+    }
+}
+
 /// Default batch-size cap (vLLM's default `max_num_seqs`).
 pub const DEFAULT_MAX_NUM_SEQS: u32 = 256;
 /// Default per-iteration token budget (vLLM V1's default `max_num_batched_tokens` for online serving).
@@ -258,14 +314,34 @@ impl DeploymentOptions {
 
     /// Parses a deployment TOML text; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| {
-            let msg = e.message().replace('\n', " ");
-            let key = e
-                .span()
-                .map(|s| text[s].trim().to_string())
-                .unwrap_or_else(|| "(toml)".into());
-            Error::data(file, key, msg)
-        })
+        toml::from_str(text).map_err(|e| Error::toml(file, text, &e))
+    }
+
+    /// The keys (TOML names) this value sets.
+    pub fn set_keys(&self) -> Vec<&'static str> {
+        macro_rules! keys {
+            ($($f:ident),*) => { { let mut v = Vec::new(); $(if self.$f.is_some() { v.push(stringify!($f)); })* v } };
+        }
+        keys!(
+            profile,
+            mode,
+            tp,
+            prefill_tp,
+            decode_tp,
+            replicas,
+            prefill_workers,
+            decode_workers,
+            max_num_seqs,
+            max_batched_tokens,
+            block_size,
+            chunked_prefill,
+            scheduler,
+            router,
+            kv_capacity_tokens,
+            prefill_kv_capacity_tokens,
+            step_model,
+            first_token
+        )
     }
 
     /// `self` with every value set in `over` replacing ours.
@@ -328,7 +404,7 @@ impl DeploymentOptions {
         let chunked_prefill = self.chunked_prefill.unwrap_or(true);
         for (flag, v) in [
             ("--kv-capacity", self.kv_capacity_tokens),
-            ("--prefill-kv-capacity", self.prefill_kv_capacity_tokens),
+            ("prefill_kv_capacity_tokens", self.prefill_kv_capacity_tokens),
         ] {
             if v == Some(0) {
                 return Err(Error::usage(flag, "must be ≥ 1 token"));

@@ -119,11 +119,15 @@ impl EngineParams {
     }
 }
 
-/// Milliseconds to integer nanoseconds (rounded, ≥ 0).
+/// Milliseconds to integer nanoseconds (rounded, ≥ 0; negative and NaN give 0). A time past
+/// the simulation horizon (or +∞) gives [`super::horizon::BEYOND_HORIZON_NS`], which the event
+/// loop rejects, so no conversion saturates or wraps silently.
 #[inline]
 pub fn ms_to_ns(ms: f64) -> u64 {
-    if ms <= 0.0 || !ms.is_finite() {
+    if ms.is_nan() || ms <= 0.0 {
         0
+    } else if ms > super::horizon::HORIZON_S * 1e3 {
+        super::horizon::BEYOND_HORIZON_NS
     } else {
         (ms * 1e6).round() as u64
     }

@@ -41,13 +41,17 @@
 //! curve).
 //!
 //! # Horizon
-//! Event times are u64 nanoseconds; see [`events`].
+//! No simulated time may pass [`HORIZON_S`] = 10⁷ s (≈ 116 days): inputs that would (absurd
+//! calibration scales, profile times, rates, trace times) are rejected where they are read, and
+//! the event loop checks every event time, stopping with [`crate::Error::Horizon`] (exit 2)
+//! instead of wrapping. See [`horizon`].
 
 pub mod batch;
 pub mod calibration;
 pub mod deployment;
 pub mod engine;
 pub mod events;
+pub mod horizon;
 pub mod kv;
 pub mod request;
 pub mod router;
@@ -66,6 +70,8 @@ use request::{Phase, Req, RequestSlab};
 use router::{Router, WorkerLoad};
 use variability::{Jitter, Variability};
 
+pub use horizon::{HORIZON_NS, HORIZON_S};
+
 /// How per-request metrics are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricsMode {
@@ -73,6 +79,47 @@ pub enum MetricsMode {
     Exact,
     /// Bounded memory histograms (≤ 0.1 % percentile error), for very large runs.
     Streaming,
+}
+
+/// Most requests a run keeps per-request records for (56 bytes each, plus the sort buffers of
+/// exact percentiles and the `--requests-csv` text: ≈ 0.5 GB at this size). Larger runs stream
+/// their metrics into histograms ([`MetricsMode::Streaming`], ≈ 8.5 MB whatever the size), and a
+/// per-request output above it is refused. See [`metrics_mode_for`].
+pub const MAX_EXACT_REQUESTS: u64 = 2_000_000;
+
+/// Chooses how a run of about `expected` requests (`None`: unknown or unbounded; see
+/// [`crate::workload::WorkloadSpec::expected_requests`]) keeps its metrics, for a cap of
+/// `max_exact` requests ([`MAX_EXACT_REQUESTS`] in the CLI):
+/// * a per-request output asked for (`per_request` names its flag, e.g. `--requests-csv`):
+///   [`MetricsMode::Exact`] up to the cap, else a usage error naming that flag;
+/// * otherwise [`MetricsMode::Exact`] up to the cap (exact percentiles) and
+///   [`MetricsMode::Streaming`] above it or when the count is unknown; the `bool` is true when
+///   streaming was chosen because of the size (callers say so on stderr).
+pub fn metrics_mode_for(
+    expected: Option<u64>,
+    per_request: Option<&str>,
+    max_exact: u64,
+) -> Result<(MetricsMode, bool)> {
+    let fits = expected.is_some_and(|n| n <= max_exact);
+    match per_request {
+        Some(flag) if !fits => Err(Error::usage(
+            flag,
+            match expected {
+                Some(n) => format!(
+                    "keeps one record per request, and this run issues about {n} requests, more than the \
+                     {max_exact} a per-request output may hold; lower --requests (summary, --json and \
+                     --aiperf-json have no such limit)"
+                ),
+                None => format!(
+                    "keeps one record per request, but this run's request count is unbounded; give --requests N \
+                     (N ≤ {max_exact})"
+                ),
+            },
+        )),
+        Some(_) => Ok((MetricsMode::Exact, false)),
+        None if fits => Ok((MetricsMode::Exact, false)),
+        None => Ok((MetricsMode::Streaming, true)),
+    }
 }
 
 /// Everything one simulation needs.
@@ -139,6 +186,36 @@ struct Simulation<'a> {
     /// latency, ms.
     latency_ms: f64,
     latency_jitter: Jitter,
+    /// The first event that would have passed the horizon (the run stops there).
+    past_horizon: Option<(&'static str, u64)>,
+}
+
+/// What passed the horizon, and the inputs behind that kind of delay.
+fn horizon_cause(ev: Event) -> &'static str {
+    match ev {
+        Event::Arrival(_) => {
+            "a request would arrive then; check the arrival inputs (--rps against --requests, --duration, \
+             --sinusoid, --rate-file, the trace's arrival times and --trace-rate-scale)"
+        }
+        Event::IterationEnd(_) => {
+            "an engine iteration would end then; check the step times: --calibration time scales and \
+             per-iteration overheads, and the profile's TTFT/ITL values"
+        }
+        Event::TransferDone(_) => "a KV transfer would end then; check the --calibration KV-transfer values",
+        Event::HandoffDone(_) => "a prefill hand-off would end then; check the --calibration hand-off time",
+    }
+}
+
+/// Cause of a completion past the horizon.
+const COMPLETION_CAUSE: &str =
+    "a response would reach the client then; check the --calibration latency added to every response";
+
+/// The error for something at `t` ns past the horizon.
+fn horizon_error(cause: &str, t: u64) -> Error {
+    Error::Horizon {
+        horizon: horizon::HORIZON_TEXT,
+        problem: format!("at {} {cause}", horizon::time_text(t)),
+    }
 }
 
 /// Runs one simulation to completion.
@@ -215,11 +292,26 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
         rejected: 0,
         latency_ms: cal.frontend_latency_ms + prefill_latency_ms,
         latency_jitter: Jitter::new(var.latency_cv, seed, 0),
+        past_horizon: None,
     };
-    Ok(sim.run())
+    sim.run()
 }
 
 impl Simulation<'_> {
+    /// Schedules `ev` at `now + delay` (ns) unless that passes the horizon, in which case the run
+    /// is marked to stop with [`horizon_error`].
+    #[inline]
+    fn schedule(&mut self, now: u64, delay: u64, ev: Event) {
+        match now.checked_add(delay) {
+            Some(t) if t <= HORIZON_NS => self.q.push(t, ev),
+            t => {
+                if self.past_horizon.is_none() {
+                    self.past_horizon = Some((horizon_cause(ev), t.unwrap_or(u64::MAX)));
+                }
+            }
+        }
+    }
+
     fn new_request(&mut self, shape: RequestShape, at: u64) -> u32 {
         let id = self.next_id;
         self.next_id += 1;
@@ -249,18 +341,18 @@ impl Simulation<'_> {
     fn push_next_open_arrival(&mut self) {
         if let Some((t, shape)) = self.gen.next_arrival() {
             let slot = self.new_request(shape, t);
-            self.q.push(t, Event::Arrival(slot));
+            self.schedule(t, 0, Event::Arrival(slot));
         }
     }
 
     fn push_next_closed_arrival(&mut self, now: u64) {
         if let Some(shape) = self.gen.next_shape() {
             let slot = self.new_request(shape, now);
-            self.q.push(now, Event::Arrival(slot));
+            self.schedule(now, 0, Event::Arrival(slot));
         }
     }
 
-    fn run(&mut self) -> SimOutcome {
+    fn run(&mut self) -> Result<SimOutcome> {
         match &self.spec.workload.load {
             LoadSpec::Concurrency(n) => {
                 for _ in 0..*n {
@@ -272,6 +364,9 @@ impl Simulation<'_> {
         let mut events = 0u64;
         let mut now = 0;
         while let Some((t, ev)) = self.q.pop() {
+            if let Some((cause, at)) = self.past_horizon {
+                return Err(horizon_error(cause, at));
+            }
             now = t;
             events += 1;
             match ev {
@@ -289,9 +384,12 @@ impl Simulation<'_> {
                 }
             }
         }
+        if let Some((cause, at)) = self.past_horizon {
+            return Err(horizon_error(cause, at));
+        }
         let metrics = self.collector.finish(&self.spec.sla, self.spec.deployment.num_gpus());
         let collector = std::mem::replace(&mut self.collector, MetricsCollector::exact());
-        SimOutcome {
+        Ok(SimOutcome {
             metrics,
             collector,
             iterations: self.engines.iter().map(|e| e.iterations).sum(),
@@ -314,7 +412,7 @@ impl Simulation<'_> {
                 })
                 .fold(0.0, f64::max),
             kv_blocks_in_use_at_end: self.engines.iter().map(|e| e.kv.used()).sum(),
-        }
+        })
     }
 
     fn route_arrival(&mut self, slot: u32, now: u64) {
@@ -358,7 +456,7 @@ impl Simulation<'_> {
             return;
         }
         if let Some(d) = self.engines[e].start_iteration(now, &mut self.reqs) {
-            self.q.push(now + d, Event::IterationEnd(e as u32));
+            self.schedule(now, d, Event::IterationEnd(e as u32));
         }
     }
 
@@ -376,7 +474,7 @@ impl Simulation<'_> {
         self.exits = exits;
         if handoff > 0 {
             self.engines[e].busy = true;
-            self.q.push(now + handoff, Event::HandoffDone(e as u32));
+            self.schedule(now, handoff, Event::HandoffDone(e as u32));
         } else {
             self.try_start(e, now);
         }
@@ -385,7 +483,13 @@ impl Simulation<'_> {
     fn complete(&mut self, slot: u32, now: u64) {
         let r = *self.reqs.get(slot);
         // The last token reaches the client the request's latency after the engine produced it.
-        let completion_ns = now + r.latency_ns;
+        let completion_ns = now.saturating_add(r.latency_ns);
+        if completion_ns > HORIZON_NS {
+            if self.past_horizon.is_none() {
+                self.past_horizon = Some((COMPLETION_CAUSE, completion_ns));
+            }
+            return;
+        }
         let rec = RequestRecord {
             id: r.id,
             arrival_ns: r.arrival_ns,
@@ -424,7 +528,7 @@ impl Simulation<'_> {
             .spec
             .calibration
             .kv_transfer_ms(r.isl as f64, self.spec.deployment.kv_bytes_per_token);
-        self.q.push(now + ms_to_ns(ms), Event::TransferDone(slot));
+        self.schedule(now, ms_to_ns(ms), Event::TransferDone(slot));
     }
 
     fn transfer_done(&mut self, slot: u32, now: u64) {
@@ -438,5 +542,63 @@ impl Simulation<'_> {
         self.engines[d].waiting.push_back(slot);
         self.try_start(d, now);
         self.try_start(p, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{ArrivalPattern, LengthModel, WorkloadSpec};
+
+    #[test]
+    fn metrics_switch_to_streaming_above_the_cap() {
+        let m = |n: Option<u64>, csv: bool| metrics_mode_for(n, csv.then_some("--requests-csv"), 1000);
+        assert_eq!(m(Some(1000), false).unwrap(), (MetricsMode::Exact, false));
+        assert_eq!(m(Some(1001), false).unwrap(), (MetricsMode::Streaming, true));
+        assert_eq!(m(None, false).unwrap(), (MetricsMode::Streaming, true));
+        assert_eq!(m(Some(1000), true).unwrap(), (MetricsMode::Exact, false));
+        let e = m(Some(1001), true).unwrap_err().to_string();
+        assert!(e.starts_with("--requests-csv: ") && e.contains("1000"), "{e}");
+        assert!(m(None, true).unwrap_err().to_string().contains("unbounded"));
+        // the CLI's cap: 10^8 requests stream
+        assert_eq!(
+            metrics_mode_for(Some(100_000_000), None, MAX_EXACT_REQUESTS).unwrap().0,
+            MetricsMode::Streaming
+        );
+    }
+
+    #[test]
+    fn expected_requests_bounds_duration_runs() {
+        let w = |rps: f64, n: Option<u64>, d: Option<f64>| {
+            let mut w = WorkloadSpec::new(
+                LoadSpec::OpenLoop(ArrivalPattern::Poisson { rps }),
+                LengthModel::fixed(10, 2),
+                n,
+                1,
+            );
+            w.duration_s = d;
+            w
+        };
+        assert_eq!(w(10.0, Some(500), None).expected_requests(), Some(500));
+        // Poisson with a duration: mean × 1.05 + 100
+        assert_eq!(w(10.0, None, Some(100.0)).expected_requests(), Some(1150));
+        assert_eq!(w(10.0, Some(20), Some(100.0)).expected_requests(), Some(20));
+        assert!(
+            w(1000.0, None, Some(1e7)).validate().is_err(),
+            "duration × rate over the request cap"
+        );
+        assert!(
+            w(1e-300, Some(10), None).validate().is_err(),
+            "requests / rate past the horizon"
+        );
+    }
+
+    #[test]
+    fn ms_to_ns_never_wraps() {
+        assert_eq!(ms_to_ns(1.5), 1_500_000);
+        assert_eq!(ms_to_ns(-1.0), 0);
+        assert_eq!(ms_to_ns(f64::NAN), 0);
+        assert_eq!(ms_to_ns(f64::INFINITY), horizon::BEYOND_HORIZON_NS);
+        assert_eq!(ms_to_ns(1e300), horizon::BEYOND_HORIZON_NS);
     }
 }

@@ -249,6 +249,7 @@ impl WorkloadSpec {
                 }
             }
         }
+        self.check_horizon()?;
         if self.requests.is_none() {
             match &self.load {
                 LoadSpec::Concurrency(_) if self.lengths != LengthModel::Trace => {
@@ -267,6 +268,112 @@ impl WorkloadSpec {
             }
         }
         Ok(())
+    }
+
+    /// Checks the open-loop arrivals fit the simulation horizon ([`crate::sim::HORIZON_S`]) and
+    /// the request cap: `--duration` ≤ the horizon; `requests / rate` (the expected span of the
+    /// arrivals) ≤ the horizon; `duration × rate` ≤ [`MAX_REQUESTS`]; a replayed trace's last
+    /// arrival (after `--trace-rate-scale` and repeats) ≤ the horizon.
+    fn check_horizon(&self) -> Result<()> {
+        use crate::sim::horizon::{num_text as nt, HORIZON_S, HORIZON_TEXT};
+        if let Some(d) = self.duration_s {
+            if d > HORIZON_S {
+                return Err(Error::usage(
+                    "--duration",
+                    format!("{} s is past the simulation horizon of {HORIZON_TEXT}", nt(d)),
+                ));
+            }
+        }
+        let Some(p) = self.arrival_pattern() else {
+            return Ok(());
+        };
+        let (flag, rate, peak) = match *p {
+            ArrivalPattern::Poisson { rps } | ArrivalPattern::Gamma { rps, .. } | ArrivalPattern::Constant { rps } => {
+                ("--rps", rps, rps)
+            }
+            ArrivalPattern::Sinusoid { min_rps, max_rps, .. } => ("--sinusoid", (min_rps + max_rps) / 2.0, max_rps),
+            ArrivalPattern::Piecewise { ref steps } => {
+                let peak = steps.iter().map(|s| s.1).fold(0.0, f64::max);
+                ("--rate-file", f64::NAN, peak)
+            }
+            ArrivalPattern::Trace => {
+                let Some(t) = &self.trace else { return Ok(()) };
+                if self.duration_s.is_some() || !t.has_arrivals() {
+                    return Ok(());
+                }
+                let n = self.requests.unwrap_or(t.rows.len() as u64).max(1);
+                let clock = TraceClock::new(Arc::clone(t), self.trace_rate_scale);
+                let last = clock.time_of(n - 1);
+                if last.is_nan() || last > HORIZON_S {
+                    return Err(Error::usage(
+                        "--trace",
+                        format!(
+                            "{}: replaying {n} request(s) puts the last arrival at {last:.4e} s (arrived_at span \
+                             {:.4e} s ÷ --trace-rate-scale {}{}), past the simulation horizon of {HORIZON_TEXT}",
+                            t.source,
+                            t.span_s().unwrap_or(0.0),
+                            nt(self.trace_rate_scale),
+                            if n > t.rows.len() as u64 { ", repeated" } else { "" }
+                        ),
+                    ));
+                }
+                return Ok(());
+            }
+        };
+        if let (Some(count), true) = (self.requests, rate > 0.0) {
+            let span = count as f64 / rate;
+            if span > HORIZON_S {
+                return Err(Error::usage(
+                    flag,
+                    format!(
+                        "{count} request(s) at a mean {} req/s arrive over about {span:.4e} s, past the simulation \
+                         horizon of {HORIZON_TEXT}; raise the rate or lower --requests",
+                        nt(rate)
+                    ),
+                ));
+            }
+        }
+        if let (Some(d), None) = (self.duration_s, self.requests) {
+            let expected = d * peak;
+            if expected > MAX_REQUESTS as f64 {
+                return Err(Error::usage(
+                    "--duration",
+                    format!(
+                        "{} s at up to {} req/s ({flag}) is about {expected:.4e} requests, more than the \
+                         {MAX_REQUESTS} one simulation may issue; shorten --duration or give --requests",
+                        nt(d),
+                        nt(peak)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An upper estimate of the requests a run will issue, for sizing metrics collection: the
+    /// exact count when [`request_count`](Self::request_count) knows it, else `--duration` × the
+    /// pattern's peak rate (Poisson/Gamma rate, sinusoid maximum, largest piecewise step) × 1.05
+    /// + 100 (Poisson counts fluctuate), capped by `requests`; `None` when unbounded.
+    pub fn expected_requests(&self) -> Option<u64> {
+        if let Some(n) = self.request_count() {
+            return Some(n);
+        }
+        let d = self.duration_s?;
+        let peak = match self.arrival_pattern()? {
+            ArrivalPattern::Poisson { rps } | ArrivalPattern::Gamma { rps, .. } | ArrivalPattern::Constant { rps } => {
+                *rps
+            }
+            ArrivalPattern::Sinusoid { max_rps, .. } => *max_rps,
+            ArrivalPattern::Piecewise { steps } => steps.iter().map(|s| s.1).fold(0.0, f64::max),
+            ArrivalPattern::Trace => self.trace.as_ref()?.mean_rate_rps()? * self.trace_rate_scale,
+        };
+        let est = (d * peak * 1.05 + 100.0).ceil();
+        let est = if est.is_finite() && est < u64::MAX as f64 {
+            est as u64
+        } else {
+            u64::MAX
+        };
+        Some(self.requests.map_or(est, |n| n.min(est)))
     }
 
     /// Number of requests that will be issued, if known up front: the request cap (see

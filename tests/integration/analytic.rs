@@ -433,7 +433,7 @@ fn fitted_factors_feed_synth() {
         "fit-roofline",
         "--measured",
         "llama-3.3-70b-fp8/h100/vllm",
-        "--out",
+        "--efficiency-out",
         eff.to_str().unwrap(),
     ]);
     let f: serde_json::Value = serde_json::from_slice(&std::fs::read(&eff).unwrap()).unwrap();
@@ -495,7 +495,7 @@ fn silicon_fit_small_run() {
     let v = fit_json(&[
         "--silicon",
         csv.to_str().unwrap(),
-        "--iters",
+        "--max-iters",
         "15",
         "--max-requests",
         "96",

@@ -458,7 +458,7 @@ fn synthetic_round_trip_recovers_the_parameters_and_the_out_file_reproduces_the_
             "2",
             "--max-iters",
             "120",
-            "--out",
+            "--calibration-out",
             &s(&fit),
             "--json",
             &s(&report),
@@ -786,8 +786,8 @@ fn bad_input_exits_2_with_one_line() {
         &["--fit-params", "bogus", "prefill_time_scale"],
     );
     check(
-        &["--hw-run", &good, "--out", &s(&d.join("fit.json"))],
-        &["--out", "--fit"],
+        &["--hw-run", &good, "--calibration-out", &s(&d.join("fit.json"))],
+        &["--calibration-out", "--fit"],
     );
     assert!(!d.join("fit.json").exists());
     check(

@@ -48,7 +48,7 @@ fn f(v: &Value) -> f64 {
 #[test]
 fn online_all_has_zero_regret_and_the_cheap_methods_report_real_costs() {
     let dir = tempfile::tempdir().unwrap();
-    let (summary, v) = study(dir.path(), &["--top", "1", "--budget", "4"]);
+    let (summary, v) = study(dir.path(), &["--deploy-top", "1", "--budget", "4"]);
     assert_eq!(v["mode"], "testbed");
     let n_configs = v["testbed"]["configs"].as_array().unwrap().len();
     assert_eq!(

@@ -8,6 +8,8 @@ mod calibrate_cli;
 mod calibrate_readers;
 mod compare_real;
 mod compare_study;
+mod help_examples;
+mod hostile_input;
 mod metrics_output;
 mod plan;
 mod profile_kv;

@@ -22,7 +22,7 @@ fn qwen_sinusoid_peak_plan_meets_sla_and_yaml_parses_back() {
         "2048",
         "--osl",
         "256",
-        "--out-yaml",
+        "--yaml",
         y.to_str().unwrap(),
         "--json",
         j.to_str().unwrap(),

@@ -26,7 +26,7 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 fn plot(profile: &str, out: &Path, extra: &[&str]) -> Vec<u8> {
     let out_s = out.to_str().expect("utf-8 temp path");
-    let mut args = vec!["profile", "plot", profile, "--out", out_s];
+    let mut args = vec!["profile", "plot", profile, "--plot", out_s];
     args.extend_from_slice(extra);
     util::ok(&args);
     let bytes = std::fs::read(out).expect("plot file written");
@@ -94,16 +94,16 @@ fn bad_extension_or_tp_exits_2_and_writes_nothing() {
         "profile",
         "plot",
         "qwen3-32b/h200/trtllm-aic",
-        "--out",
+        "--plot",
         jpg.to_str().unwrap(),
     ]);
-    assert!(err.contains("--out") && err.contains(".png or .svg"), "{err}");
+    assert!(err.contains("--plot") && err.contains(".png or .svg"), "{err}");
     let png = dir.path().join("p.png");
     let err = util::bad_input(&[
         "profile",
         "plot",
         "llama-3.3-70b-fp8/h100/vllm",
-        "--out",
+        "--plot",
         png.to_str().unwrap(),
         "--tp",
         "3",
