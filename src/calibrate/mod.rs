@@ -5,6 +5,7 @@
 //! * [`targets`] — a run → the simulation that reproduces it;
 //! * [`compare`] — per-metric errors, MAPE, status bands, gates;
 //! * [`params`] — the fittable parameters, their bounds and what each explains;
+//! * [`identify`] — which runs pin which parameter, and warnings naming the missing run;
 //! * [`fit`] — the objective and the multi-start Nelder–Mead search;
 //! * [`report`] — the report (JSON, tables);
 //! * `plot` — the calibration figure (`--plot`, with the `plot` feature);
@@ -15,6 +16,7 @@ pub mod compare;
 pub mod embedded;
 pub mod fit;
 pub mod hwrun;
+pub mod identify;
 pub mod params;
 #[cfg(feature = "plot")]
 pub mod plot;

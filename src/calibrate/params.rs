@@ -75,7 +75,11 @@ impl Param {
 
     /// Parses a key (older files' `ttft_overhead_ms` is `frontend_latency_ms`).
     pub fn parse(s: &str) -> Result<Param> {
-        let s = if s == "ttft_overhead_ms" { "frontend_latency_ms" } else { s };
+        let s = if s == "ttft_overhead_ms" {
+            "frontend_latency_ms"
+        } else {
+            s
+        };
         Param::ALL.iter().copied().find(|p| p.key() == s).ok_or_else(|| {
             Error::usage(
                 "--fit-params",
@@ -123,7 +127,11 @@ impl Param {
     /// sits at the fast end).
     pub fn to_unit(self, v: f64) -> f64 {
         let (lo, hi) = self.bounds();
-        let v = if self == Param::KvTransferGbps && v <= 0.0 { hi } else { v };
+        let v = if self == Param::KvTransferGbps && v <= 0.0 {
+            hi
+        } else {
+            v
+        };
         let v = v.clamp(lo, hi);
         if self.log_axis() {
             (v.ln() - lo.ln()) / (hi.ln() - lo.ln())

@@ -3,9 +3,9 @@
 
 use crate::error::{Error, Result};
 use crate::metrics::Sla;
+use crate::profile::step_model::StepModelKind;
 use crate::profile::{self, Profile};
 use crate::sim::calibration::Calibration;
-use crate::profile::step_model::StepModelKind;
 use crate::sim::deployment::{Deployment, DeploymentOptions, FileKeys, FirstToken, Mode, SchedulerKind};
 use crate::sim::router::RouterPolicy;
 use crate::workload::{self, ArrivalPattern, LengthDist, LengthModel, LoadSpec, WorkloadSpec};

@@ -4,6 +4,7 @@ use super::args::{json_out, DeploymentFlags, JsonOut};
 use crate::calibrate::compare::compare;
 use crate::calibrate::fit::{fit, FitOptions};
 use crate::calibrate::hwrun::HwRun;
+use crate::calibrate::identify::{identify, Identification};
 use crate::calibrate::params::{default_fit_params, Param};
 use crate::calibrate::report::{evaluate, summary, table, today, Evaluation, LooRun};
 use crate::calibrate::targets::{build, simulate_target, Target};
@@ -229,9 +230,15 @@ pub fn run(mut a: CalibrateArgs) -> Result<i32> {
     }
 
     let fin = after.as_ref().unwrap_or(&before);
+    // which runs pin which parameter, at the calibration the report ends with
+    let ident = identify(&fit_targets, &fin.parameters, &opts.params)?;
     let text = !super::args::json_to_stdout(&a.json);
     if text {
         print_tables(&targets, &before, after.as_ref(), &loo, a.fit);
+        print!("{}", identification_table(&ident));
+    }
+    for w in &ident.warnings {
+        eprintln!("warning: {w}");
     }
 
     if let Some(j) = &a.json {
@@ -244,6 +251,10 @@ pub fn run(mut a: CalibrateArgs) -> Result<i32> {
             if !loo.is_empty() {
                 o.insert("loo".into(), serde_json::to_value(&loo).unwrap_or_default());
             }
+            o.insert(
+                "identifiability".into(),
+                serde_json::to_value(&ident).unwrap_or_default(),
+            );
         }
         j.write(&v)?;
     }
@@ -327,6 +338,36 @@ fn print_tables(targets: &[Target], before: &Evaluation, after: Option<&Evaluati
         }
         print!("{}", crate::output::text_table(&rows));
     }
+}
+
+/// The identifiability section of the report: per parameter its value, 1-σ range, whether it
+/// is pinned and by which runs.
+fn identification_table(id: &Identification) -> String {
+    let mut rows = vec![vec![
+        "parameter".to_string(),
+        "value".into(),
+        "1-σ range (3 % noise)".into(),
+        "pinned".into(),
+        "constrained by (sensitivity)".into(),
+    ]];
+    for p in &id.params {
+        rows.push(vec![
+            p.param.to_string(),
+            format!("{:.4}", p.value),
+            format!("{:.4} … {:.4}", p.interval[0], p.interval[1]),
+            if p.pinned { "yes".into() } else { "NO".into() },
+            if p.constrained_by.is_empty() {
+                "no run".into()
+            } else {
+                p.constrained_by
+                    .iter()
+                    .map(|(r, n)| format!("{r} ({n:.2})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ]);
+    }
+    format!("which runs pin which parameter:\n{}", crate::output::text_table(&rows))
 }
 
 #[cfg(feature = "plot")]

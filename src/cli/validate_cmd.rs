@@ -3,11 +3,11 @@
 
 use crate::error::{Error, Result};
 use crate::output::write_json;
-use crate::validate::thresholds::{self, Check};
-use crate::validate::{report, validate, ValidateOptions};
 use crate::profile::step_model::StepModelKind;
 use crate::sim::deployment::FirstToken;
 use crate::sim::variability::Variability;
+use crate::validate::thresholds::{self, Check};
+use crate::validate::{report, validate, ValidateOptions};
 use clap::Args;
 use std::path::PathBuf;
 

@@ -534,14 +534,21 @@ mod tests {
         }
         // the fit recovers the engine (the one bump barely moves a relative-error fit)
         let f = s.fit;
-        assert!((f.per_request_ms - 0.1).abs() < 0.05 && (f.per_kv_token_ms - 0.002).abs() < 2e-4, "{f:?}");
+        assert!(
+            (f.per_request_ms - 0.1).abs() < 0.05 && (f.per_kv_token_ms - 0.002).abs() < 2e-4,
+            "{f:?}"
+        );
         // a state between the rows at batch 10: the fit plus the rows' residuals at batch 10,
         // blended by context — the 200-token row's bump weighs (2000 − 1100)/1800 = 1/2
         let (b, c) = (10.0, 1100.0);
         let x = b * c;
         let r_lo = s.itl_at(b, b * 200.0) - f.itl_ms(b, b * 200.0);
         let r_hi = s.itl_at(b, b * 2000.0) - f.itl_ms(b, b * 2000.0);
-        assert_relative_eq!(s.itl_at(b, x), f.itl_ms(b, x) + 0.5 * (r_lo + r_hi), max_relative = 1e-9);
+        assert_relative_eq!(
+            s.itl_at(b, x),
+            f.itl_ms(b, x) + 0.5 * (r_lo + r_hi),
+            max_relative = 1e-9
+        );
         // beyond the measured batches the residual is held and the fit grows with B and X
         assert!(s.itl_at(200.0, 200.0 * 2000.0) > s.itl_at(40.0, 40.0 * 2000.0));
         assert!(s.itl_at(1.0, 1e-9) > 0.0);

@@ -216,7 +216,12 @@ fn step_model_out(e: &EngineProfile) -> StepModelOut {
         per_request_latency_ms: m.per_request_ms,
         prefill_fit: e.prefill.as_ref().map(|p| {
             let f = p.fit;
-            [f.intercept_ms, f.linear_ms_per_token, f.attention_ms_per_token2, f.mape_pct]
+            [
+                f.intercept_ms,
+                f.linear_ms_per_token,
+                f.attention_ms_per_token2,
+                f.mape_pct,
+            ]
         }),
         decode_fit: e.decode.as_ref().map(|d| {
             let f = d.fit;

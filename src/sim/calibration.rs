@@ -117,7 +117,10 @@ impl Calibration {
             return Err(Error::data(
                 file,
                 "kv_transfer_gbps",
-                format!("is {}; expected a link bandwidth ≥ 0 GB/s (0: no bandwidth term)", self.kv_transfer_gbps),
+                format!(
+                    "is {}; expected a link bandwidth ≥ 0 GB/s (0: no bandwidth term)",
+                    self.kv_transfer_gbps
+                ),
             ));
         }
         if self.max_num_seqs == Some(0) {

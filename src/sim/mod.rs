@@ -231,14 +231,24 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
     let prefill_latency_ms = pp.step.per_request_ms;
     for _ in 0..dep.prefill_workers {
         let jitter = Jitter::new(var.step_cv, seed, 1 + engines.len() as u64);
-        engines.push(Engine::new(pp.clone(), dep.prefill.kv_capacity_tokens, dep.block_size, jitter));
+        engines.push(Engine::new(
+            pp.clone(),
+            dep.prefill.kv_capacity_tokens,
+            dep.block_size,
+            jitter,
+        ));
     }
     let decode_base = engines.len();
     if dep.mode == Mode::Disagg {
         let dp = EngineParams::new(dep, &dep.decode, cal);
         for _ in 0..dep.decode_workers {
             let jitter = Jitter::new(var.step_cv, seed, 1 + engines.len() as u64);
-            engines.push(Engine::new(dp.clone(), dep.decode.kv_capacity_tokens, dep.block_size, jitter));
+            engines.push(Engine::new(
+                dp.clone(),
+                dep.decode.kv_capacity_tokens,
+                dep.block_size,
+                jitter,
+            ));
         }
         if cal.kv_transfer_gbps > 0.0 && dep.kv_bytes_per_token.is_none() {
             return Err(Error::usage(

@@ -71,7 +71,11 @@ impl Variability {
                 if parts.len() != 2 {
                     return Err(bad());
                 }
-                let v: Vec<f64> = parts.iter().map(|p| p.parse::<f64>()).collect::<std::result::Result<_, _>>().map_err(|_| bad())?;
+                let v: Vec<f64> = parts
+                    .iter()
+                    .map(|p| p.parse::<f64>())
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|_| bad())?;
                 if v.iter().any(|x| !(x.is_finite() && (0.0..=2.0).contains(x))) {
                     return Err(bad());
                 }

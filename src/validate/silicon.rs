@@ -118,7 +118,10 @@ impl SiliconSet {
         let rows: Vec<SiliconRow> = rows.into_iter().filter(|r| self.tps.contains(&r.tp)).collect();
         let profile = crate::profile::resolve(self.profile)?;
         let cal = Calibration::default();
-        let sims: Vec<Result<[f64; 3]>> = rows.par_iter().map(|r| self.simulate_row(&profile, r, &cal, o)).collect();
+        let sims: Vec<Result<[f64; 3]>> = rows
+            .par_iter()
+            .map(|r| self.simulate_row(&profile, r, &cal, o))
+            .collect();
         let mut out = Vec::new();
         for (r, s) in rows.iter().zip(sims) {
             let s = s?;

@@ -172,7 +172,12 @@ fn planner_view_qwen_aic_ttft() {
     ok(&["plan", "--rps", "45", "--no-check", "--json", j.to_str().unwrap()]);
     let s = read_json(&j)["arithmetic"]["prefill"]["ttft_ms"].as_f64().unwrap();
     let p = slasim::profile::resolve("qwen3-32b/h200/trtllm-aic").unwrap();
-    let curve = p.prefill_engine(Some(1), "--prefill-tp").unwrap().prefill.clone().unwrap();
+    let curve = p
+        .prefill_engine(Some(1), "--prefill-tp")
+        .unwrap()
+        .prefill
+        .clone()
+        .unwrap();
     assert!((s - curve.ttft_ms(2048.0)).abs() < 1e-9 * s, "{s}");
     assert!((s - ttft).abs() > 1.0, "slasim {s} vs planner {ttft}");
     // within the straight line through the two measured points and the measured ends

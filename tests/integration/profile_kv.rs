@@ -22,15 +22,29 @@ fn every_shipped_engine_holds_what_its_memory_allows() {
         let kv = Dtype::parse(m.kv_dtype.as_deref().unwrap_or("bf16")).expect("kv dtype");
         let p = shipped::by_name(name).expect("profile").expect("loads");
         for e in p.engines.iter().filter(|e| e.decode.is_some()) {
-            let r = Roofline::new(model.clone(), gpu.clone(), e.tp, weights, kv, Efficiency::default()).expect("roofline");
+            let r =
+                Roofline::new(model.clone(), gpu.clone(), e.tp, weights, kv, Efficiency::default()).expect("roofline");
             let want = r.kv_capacity_tokens(0.9, RESERVE_GB).expect("fits") as f64;
             let got = e.kv_capacity_tokens().expect("capacity");
             let err = (got - want) / want;
-            eprintln!("{name} TP{}: capacity {got:.0} tokens, memory arithmetic {want:.0} ({:+.1} %)", e.tp, err * 100.0);
+            eprintln!(
+                "{name} TP{}: capacity {got:.0} tokens, memory arithmetic {want:.0} ({:+.1} %)",
+                e.tp,
+                err * 100.0
+            );
             // AIConfigurator's estimate is its own (max batch × tokens); measured and computed
             // capacities must match the arithmetic
-            let tol = if m.origin == slasim::profile::Origin::AicEstimate { 0.5 } else { 0.06 };
-            assert!(err.abs() <= tol, "{name} TP{}: {got} vs {want} ({:+.1} %)", e.tp, err * 100.0);
+            let tol = if m.origin == slasim::profile::Origin::AicEstimate {
+                0.5
+            } else {
+                0.06
+            };
+            assert!(
+                err.abs() <= tol,
+                "{name} TP{}: {got} vs {want} ({:+.1} %)",
+                e.tp,
+                err * 100.0
+            );
             checked += 1;
         }
     }
@@ -39,7 +53,9 @@ fn every_shipped_engine_holds_what_its_memory_allows() {
 
 #[test]
 fn llama_70b_capacity_grows_with_tp() {
-    let p = shipped::by_name("llama-3.3-70b-fp8/h100/vllm").expect("profile").expect("loads");
+    let p = shipped::by_name("llama-3.3-70b-fp8/h100/vllm")
+        .expect("profile")
+        .expect("loads");
     let cap = |tp| {
         p.agg_engine(Some(tp), "--tp")
             .expect("engine")

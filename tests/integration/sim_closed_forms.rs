@@ -16,10 +16,10 @@ use slasim::profile::{self, DecodeSurface, PrefillCurve, Profile};
 use slasim::sim::calibration::Calibration;
 use slasim::sim::deployment::{Deployment, DeploymentOptions, FirstToken, Mode, SchedulerKind};
 use slasim::sim::variability::Variability;
-use std::sync::Arc;
 use slasim::sim::{simulate, MetricsMode, SimOutcome, SimSpec};
 use slasim::workload::{ArrivalPattern, LengthModel, LoadSpec, WorkloadSpec};
 use std::path::Path;
+use std::sync::Arc;
 
 const LLAMA: &str = "llama-3.1-8b-fp8/h200/vllm";
 const QWEN_AIC: &str = "qwen3-32b/h200/trtllm-aic";
@@ -64,7 +64,8 @@ fn lone_prefill_ms(m: &StepModel, measured_ttft: f64, cal: &Calibration) -> f64 
     } else {
         cal.prefill_time_scale
     };
-    m.fixed_ms * fixed_scale + (measured_ttft - m.per_request_ms - m.fixed_ms) * cal.prefill_time_scale
+    m.fixed_ms * fixed_scale
+        + (measured_ttft - m.per_request_ms - m.fixed_ms) * cal.prefill_time_scale
         + cal.iteration_overhead_ms
 }
 
@@ -258,7 +259,10 @@ fn lone_request_default_disagg_matches_prefill_curve_and_decode_surface() {
     let (isl, measured_ttft) = measured_point(&curve, 1000.0, 8192.0);
     let osl = 64;
     let m = step_model(Some(&curve), None);
-    assert_eq!(m.per_request_ms, 0.0, "a prefill-only worker charges its whole intercept to the engine");
+    assert_eq!(
+        m.per_request_ms, 0.0,
+        "a prefill-only worker charges its whole intercept to the engine"
+    );
     let with_transfer = Calibration {
         kv_transfer_latency_ms: 3.25,
         kv_transfer_ms_per_token: 0.0015,
@@ -284,7 +288,12 @@ fn lone_request_default_disagg_matches_prefill_curve_and_decode_surface() {
         rel_close(r.ttft_ms(), ttft, 1e-6, &format!("disagg TTFT at ISL {isl} ({cal:?})"));
         assert_eq!(r.scheduling_delay_ns(), 0);
         let itl = lone_itl_ms(&surface, isl, osl, 2, &cal, 0.0);
-        rel_close(r.itl_ms().expect("osl > 1"), itl, 1e-6, &format!("disagg ITL ({cal:?})"));
+        rel_close(
+            r.itl_ms().expect("osl > 1"),
+            itl,
+            1e-6,
+            &format!("disagg ITL ({cal:?})"),
+        );
         // the prefill worker returns the first token: the transfer sits between tokens 1 and 2
         let pf = Deployment {
             first_token: FirstToken::Prefill,
@@ -386,7 +395,12 @@ fn md1_run(rho: f64, n: u64, seed: u64) -> (f64, f64, Vec<f64>) {
     let mut recs = out.collector.records().to_vec();
     recs.sort_by_key(|r| r.id);
     for r in &recs {
-        rel_close(r.ttft_ms() - r.scheduling_delay_ms(), ttft_ms, 1e-6, "service time + latency");
+        rel_close(
+            r.ttft_ms() - r.scheduling_delay_ms(),
+            ttft_ms,
+            1e-6,
+            "service time + latency",
+        );
     }
     let batches = 20;
     let per = recs.len() / batches;
