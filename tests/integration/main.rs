@@ -1,5 +1,7 @@
-//! Integration tests: drive the `slasim` binary on the shipped profiles and the real data in
-//! `../shared/data` (one test binary, one module per behaviour).
+//! Integration tests: drive the `slasim` binary on the shipped profiles and the real data copied
+//! into `tests/fixtures/` (one test binary, one module per behaviour). Nothing outside the
+//! repository is needed; the few tests that compare a committed copy with its original in
+//! `../shared/data` skip that comparison, with a message, when it is absent.
 
 mod util;
 
@@ -8,6 +10,7 @@ mod calibrate_cli;
 mod calibrate_readers;
 mod compare_real;
 mod compare_study;
+mod fixture_copies;
 mod help_examples;
 mod hostile_input;
 mod metrics_output;
