@@ -14,6 +14,7 @@ mod fixture_copies;
 mod help_examples;
 mod hostile_input;
 mod metrics_output;
+mod npz_hostile;
 mod plan;
 mod profile_kv;
 mod profile_plot;
