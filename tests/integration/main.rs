@@ -7,6 +7,7 @@ mod util;
 
 mod analytic;
 mod calibrate_cli;
+mod calibrate_gates;
 mod calibrate_readers;
 mod compare_real;
 mod compare_study;
