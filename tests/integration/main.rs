@@ -25,5 +25,6 @@ mod sim_closed_forms;
 mod sim_properties;
 mod simulate_cli;
 mod sweep;
+mod sweep_checkpoint;
 mod verify_cli;
 mod workload_trace;
