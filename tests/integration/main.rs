@@ -9,6 +9,7 @@ mod analytic;
 mod calibrate_cli;
 mod calibrate_gates;
 mod calibrate_readers;
+mod compare_incomplete;
 mod compare_real;
 mod compare_study;
 mod fixture_copies;
