@@ -13,6 +13,7 @@ mod compare_incomplete;
 mod compare_real;
 mod compare_study;
 mod fixture_copies;
+mod fuzz_parsers;
 mod help_examples;
 mod hostile_input;
 mod metrics_output;
