@@ -180,19 +180,62 @@ pub fn mape<'a>(runs: impl Iterator<Item = &'a BTreeMap<Metric, MetricComparison
     sum.into_iter().map(|(m, (s, n))| (m, s / n as f64)).collect()
 }
 
+/// A metric of a gate that some runs do not report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingMetric {
+    /// The metric (SPEC §7 key).
+    pub metric: &'static str,
+    /// The run files that lack it (all of them when none reports it; empty when there are no
+    /// runs at all).
+    pub runs: Vec<String>,
+}
+
 /// A tolerance gate.
 #[derive(Debug, Clone, Serialize)]
 pub struct Gate {
     /// Threshold, %.
     pub threshold_pct: f64,
-    /// The gated MAPE (the largest of the gate's metrics), % — null when no run reports them.
+    /// The gated MAPE (the largest of the gate's metrics' MAPE over every run), % — null when
+    /// the gate is not evaluated.
     pub mape_pct: Option<f64>,
-    /// Whether the gate passes (true when it could not be evaluated: nothing to compare).
+    /// Whether the gate passes: it is evaluated and its MAPE is under the threshold.
     pub pass: bool,
+    /// Whether every run reports every metric of the gate. A gate with a metric missing in any
+    /// run is "not evaluated" and does not pass: a MAPE over the metrics that happen to be
+    /// there (TPOT alone for runs without TTFT) would pass a gate nothing has checked.
+    pub evaluated: bool,
+    /// The gate's metrics that runs lack (empty when evaluated).
+    pub missing: Vec<MissingMetric>,
     /// Metrics the gate looks at.
     pub metrics: Vec<&'static str>,
     /// What a failure points at.
     pub diagnosis: &'static str,
+}
+
+impl Gate {
+    /// "PASS", "FAIL" or "not evaluated".
+    pub fn verdict(&self) -> &'static str {
+        if !self.evaluated {
+            "not evaluated"
+        } else if self.pass {
+            "PASS"
+        } else {
+            "FAIL"
+        }
+    }
+
+    /// Which metrics are missing where, for a terminal line (empty when evaluated).
+    pub fn missing_text(&self) -> String {
+        self.missing
+            .iter()
+            .map(|m| match m.runs.len() {
+                0 => format!("{}: no runs", m.metric),
+                1 => format!("{} missing in {}", m.metric, m.runs[0]),
+                n => format!("{} missing in {n} runs ({})", m.metric, m.runs.join(", ")),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Both gates of the calibration plan.
@@ -205,22 +248,43 @@ pub struct Gates {
 }
 
 impl Gates {
-    /// Both pass.
+    /// Both are evaluated and pass.
     pub fn pass(&self) -> bool {
         self.strict.pass && self.loose.pass
     }
 }
 
-fn gate(mape: &BTreeMap<Metric, f64>, metrics: &[Metric], threshold: f64, diagnosis: &'static str) -> Gate {
-    let vals: Vec<f64> = metrics.iter().filter_map(|m| mape.get(m).copied()).collect();
-    let worst = vals
+/// One run's comparisons, named by its file.
+pub type RunComparisons<'a> = (&'a str, &'a BTreeMap<Metric, MetricComparison>);
+
+fn gate(runs: &[RunComparisons], metrics: &[Metric], threshold: f64, diagnosis: &'static str) -> Gate {
+    let missing: Vec<MissingMetric> = metrics
         .iter()
-        .cloned()
-        .fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.max(v))));
+        .filter_map(|m| {
+            let lacking: Vec<String> = runs
+                .iter()
+                .filter(|(_, c)| !c.contains_key(m))
+                .map(|(f, _)| f.to_string())
+                .collect();
+            (runs.is_empty() || !lacking.is_empty()).then_some(MissingMetric {
+                metric: m.key(),
+                runs: lacking,
+            })
+        })
+        .collect();
+    let evaluated = missing.is_empty();
+    let all = mape(runs.iter().map(|(_, c)| *c));
+    let worst = metrics
+        .iter()
+        .filter_map(|m| all.get(m).copied())
+        .fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.max(v))))
+        .filter(|_| evaluated);
     Gate {
         threshold_pct: threshold,
         mape_pct: worst,
-        pass: worst.is_none_or(|w| w < threshold),
+        pass: worst.is_some_and(|w| w < threshold),
+        evaluated,
+        missing,
         metrics: metrics.iter().map(|m| m.key()).collect(),
         diagnosis,
     }
@@ -235,11 +299,11 @@ pub const LOOSE_DIAGNOSIS: &str =
     "E2E tail is off: scheduler/queue parameters — check the batch-size cap (max_num_seqs) \
 and the per-iteration CPU overhead (iteration_overhead_ms)";
 
-/// Evaluates the gates on MAPEs.
-pub fn gates(mape: &BTreeMap<Metric, f64>, strict_pct: f64, loose_pct: f64) -> Gates {
+/// Evaluates the gates over every run's comparisons (fitted and held out).
+pub fn gates(runs: &[RunComparisons], strict_pct: f64, loose_pct: f64) -> Gates {
     Gates {
-        strict: gate(mape, &[Metric::TtftP50, Metric::TpotP50], strict_pct, STRICT_DIAGNOSIS),
-        loose: gate(mape, &[Metric::E2eP99], loose_pct, LOOSE_DIAGNOSIS),
+        strict: gate(runs, &[Metric::TtftP50, Metric::TpotP50], strict_pct, STRICT_DIAGNOSIS),
+        loose: gate(runs, &[Metric::E2eP99], loose_pct, LOOSE_DIAGNOSIS),
     }
 }
 
@@ -247,14 +311,61 @@ pub fn gates(mape: &BTreeMap<Metric, f64>, strict_pct: f64, loose_pct: f64) -> G
 mod tests {
     use super::*;
 
+    fn cmp(e: f64) -> MetricComparison {
+        MetricComparison {
+            hw: 100.0,
+            sim: 100.0 + e,
+            error_pct: e,
+            status: status(e),
+        }
+    }
+
+    fn run(m: &[(Metric, f64)]) -> BTreeMap<Metric, MetricComparison> {
+        m.iter().map(|(k, e)| (*k, cmp(*e))).collect()
+    }
+
     #[test]
-    fn gates_use_the_worst_metric_and_pass_when_absent() {
-        let mut m = BTreeMap::new();
-        m.insert(Metric::TtftP50, 3.0);
-        m.insert(Metric::TpotP50, 6.0);
-        let g = gates(&m, 5.0, 15.0);
-        assert!(!g.strict.pass);
-        assert_eq!(g.strict.mape_pct, Some(6.0));
-        assert!(g.loose.pass && g.loose.mape_pct.is_none());
+    fn gates_use_the_worst_metric_over_every_run() {
+        let a = run(&[(Metric::TtftP50, 3.0), (Metric::TpotP50, 6.0), (Metric::E2eP99, 1.0)]);
+        let b = run(&[(Metric::TtftP50, 1.0), (Metric::TpotP50, 2.0), (Metric::E2eP99, 3.0)]);
+        // TTFT MAPE 2 %, TPOT MAPE 4 % > 3 %
+        let g = gates(&[("a", &a), ("b", &b)], 3.0, 15.0);
+        assert!(g.strict.evaluated && !g.strict.pass, "{:?}", g.strict);
+        assert_eq!(g.strict.mape_pct, Some(4.0));
+        assert_eq!(g.strict.verdict(), "FAIL");
+        assert!(g.loose.evaluated && g.loose.pass && g.loose.missing.is_empty());
+        assert_eq!(g.loose.mape_pct, Some(2.0));
+        assert!(!g.pass());
+    }
+
+    #[test]
+    fn a_gate_with_a_missing_metric_is_not_evaluated_and_does_not_pass() {
+        // TPOT alone would pass the strict gate; run b has no TTFT
+        let a = run(&[(Metric::TtftP50, 1.0), (Metric::TpotP50, 1.0), (Metric::E2eP99, 1.0)]);
+        let b = run(&[(Metric::TpotP50, 1.0), (Metric::E2eP99, 1.0)]);
+        let g = gates(&[("a.json", &a), ("b.json", &b)], 5.0, 15.0);
+        assert!(!g.strict.evaluated && !g.strict.pass && g.strict.mape_pct.is_none());
+        assert_eq!(
+            g.strict.missing,
+            vec![MissingMetric {
+                metric: "ttft_p50",
+                runs: vec!["b.json".into()]
+            }]
+        );
+        assert_eq!(g.strict.verdict(), "not evaluated");
+        assert_eq!(g.strict.missing_text(), "ttft_p50 missing in b.json");
+        assert!(g.loose.pass && !g.pass());
+        // no run has E2E at all: every run is listed
+        let g = gates(
+            &[("b.json", &b), ("c.json", &run(&[(Metric::TtftP50, 1.0)]))],
+            5.0,
+            15.0,
+        );
+        assert_eq!(g.loose.missing[0].runs, ["c.json"]);
+        assert_eq!(g.strict.missing[0].metric, "ttft_p50");
+        assert_eq!(g.strict.missing[1].metric, "tpot_p50");
+        let g = gates(&[], 5.0, 15.0);
+        assert!(!g.strict.evaluated && !g.loose.evaluated && !g.pass());
+        assert_eq!(g.loose.missing_text(), "e2e_p99: no runs");
     }
 }

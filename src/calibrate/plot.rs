@@ -131,12 +131,9 @@ fn per_run(e: &Evaluation, m: Metric, hw: bool) -> Vec<(usize, f64)> {
 }
 
 fn gate_line(e: &Evaluation) -> String {
-    let g = |x: &super::compare::Gate| {
-        format!(
-            "{} {}",
-            x.mape_pct.map(|v| format!("{v:.1} %")).unwrap_or_else(|| "n/a".into()),
-            if x.pass { "PASS" } else { "FAIL" }
-        )
+    let g = |x: &super::compare::Gate| match x.mape_pct {
+        Some(v) if x.evaluated => format!("{v:.1} % {}", x.verdict()),
+        _ => x.verdict().to_string(),
     };
     format!("strict {} · loose {}", g(&e.gates.strict), g(&e.gates.loose))
 }

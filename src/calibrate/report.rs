@@ -74,9 +74,10 @@ pub fn evaluate(targets: &[Target], cal: &Calibration, strict_pct: f64, loose_pc
     }
     let mape_pct = mape(runs.iter().filter(|r| !r.holdout).map(|r| &r.metrics));
     let holdout_mape_pct = mape(runs.iter().filter(|r| r.holdout).map(|r| &r.metrics));
-    let all = mape(runs.iter().map(|r| &r.metrics));
+    let per_run: Vec<_> = runs.iter().map(|r| (r.file.as_str(), &r.metrics)).collect();
+    let gates = gates(&per_run, strict_pct, loose_pct);
     Ok(Evaluation {
-        gates: gates(&all, strict_pct, loose_pct),
+        gates,
         runs,
         mape_pct,
         holdout_mape_pct,
@@ -159,16 +160,19 @@ pub fn summary(e: &Evaluation, label: &str) -> String {
         ));
     }
     for (name, g) in [("strict", &e.gates.strict), ("loose", &e.gates.loose)] {
-        let v = g.mape_pct.map(|v| format!("{v:.1}%")).unwrap_or_else(|| "n/a".into());
-        s.push_str(&format!(
-            "gate {name} ({} MAPE < {}%): {} — {}\n",
-            g.metrics.join(" & "),
-            g.threshold_pct,
-            v,
-            if g.pass { "PASS" } else { "FAIL" }
-        ));
-        if !g.pass {
-            s.push_str(&format!("  → {}\n", g.diagnosis));
+        let head = format!("gate {name} ({} MAPE < {}%)", g.metrics.join(" & "), g.threshold_pct);
+        match g.mape_pct {
+            _ if !g.evaluated => {
+                s.push_str(&format!("{head}: not evaluated (counts as a failure)\n"));
+                s.push_str(&format!("  → {}\n", g.missing_text()));
+            }
+            Some(v) => {
+                s.push_str(&format!("{head}: {v:.1}% — {}\n", g.verdict()));
+                if !g.pass {
+                    s.push_str(&format!("  → {}\n", g.diagnosis));
+                }
+            }
+            None => s.push_str(&format!("{head}: n/a — {}\n", g.verdict())),
         }
     }
     s

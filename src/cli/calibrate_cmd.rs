@@ -24,7 +24,8 @@ output reads back as one), AIPerf profile_export_aiperf.json, vLLM benchmark_ser
 its deployment, --profile/--deployment and the other deployment flags give it (default: the embedded default deployment).\n\n\
 Gates: strict = TTFT and TPOT P50 MAPE < 5 % (fails ⇒ the profile is off: re-profile or fit the time scales); loose = E2E \
 P99 MAPE < 15 % (10 % with --tight; fails ⇒ scheduler/queue parameters: batch-size cap, per-iteration overhead). Gates \
-are evaluated over every run, fitted and held out. Exit 1 when a gate fails.\n\n\
+are evaluated over every run, fitted and held out; a gate whose metric some run lacks is \"not evaluated\" and counts as \
+failed. Exit 1 when a gate fails or is not evaluated. A file may not be both --hw-run and --holdout.\n\n\
 Examples (the shipped AIPerf runs of the default deployment; profile only, the gates fail):
   slasim calibrate \\
     --hw-run calibration/runs/qwen3-32b-h200-trtllm-aic/idle.json \\
@@ -148,6 +149,7 @@ pub fn run(mut a: CalibrateArgs) -> Result<i32> {
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
     }
+    check_roles(&a.hw_run, &a.holdout)?;
     let mut runs = Vec::new();
     for p in &a.hw_run {
         runs.push((HwRun::load(p)?, false));
@@ -368,6 +370,30 @@ fn identification_table(id: &Identification) -> String {
         ]);
     }
     format!("which runs pin which parameter:\n{}", crate::output::text_table(&rows))
+}
+
+/// Refuses a run given both as `--hw-run` and `--holdout` (the same file, compared by
+/// canonical path, so `./a.json`, `dir/../a.json` and links count as one): it would be fitted
+/// on and then score its own hold-out.
+fn check_roles(fitted: &[PathBuf], holdout: &[PathBuf]) -> Result<()> {
+    // a path that cannot be canonicalised (missing file) is compared as given; loading it
+    // reports the real problem
+    let canon = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+    let fitted: Vec<(PathBuf, &PathBuf)> = fitted.iter().map(|p| (canon(p), p)).collect();
+    for h in holdout {
+        let c = canon(h);
+        if let Some((_, f)) = fitted.iter().find(|(fc, _)| *fc == c) {
+            return Err(Error::usage(
+                "--holdout",
+                format!(
+                    "{} is also given as --hw-run {}: a run cannot be held out of a fit it is part of",
+                    h.display(),
+                    f.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "plot")]

@@ -27,7 +27,9 @@ optional profile_sla.log, config_with_planner.yaml or profile_meta.json). Patter
 Mode 2, offline study: a testbed profile gives ground truth (measured engines; analytic + seeded \
 model error where not measured); each method is charged for what it deploys.
 
-Outputs in --out DIR: comparison_results.json, summary.txt and PNG+SVG plots. error % = \
+Outputs in --out DIR: comparison_results.json, summary.txt and PNG+SVG plots. While a run \
+produces the folder it holds a file INCOMPLETE, removed after the last output is written: a \
+folder with INCOMPLETE in it is from a run that was killed or failed, not a result. error % = \
 (predicted − actual) / actual × 100; regret % = (best − chosen) / best × 100 over every \
 configuration. Exit 0 on success (the criteria are reported, not enforced), 2 on bad input.
 

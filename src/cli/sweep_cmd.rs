@@ -6,6 +6,7 @@ use super::args::{json_out, JsonOut, SlaFlags, WorkloadFlags};
 use crate::error::{Error, Result};
 use crate::output::write_atomic;
 use crate::profile::Role;
+use crate::search::checkpoint::{run_checkpointed, WallClock};
 use crate::search::evaluate::{ConfigResult, EvalSettings, MAX_BISECT_STEPS, RPS_TOLERANCE};
 use crate::search::report::{finalize, merge_shards, Report, ShardFile, SHARD_FORMAT};
 use crate::search::resolve::{SourceRequest, Sources};
@@ -15,10 +16,9 @@ use crate::sim::deployment::{Mode, SchedulerKind};
 use crate::sim::router::RouterPolicy;
 use crate::sim::summary::workload_json;
 use clap::Args;
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// `slasim sweep`
 #[derive(Debug, Args)]
@@ -124,6 +124,11 @@ pub struct SweepArgs {
     /// an interrupted run of the same sweep.
     #[arg(long, help_heading = "Search")]
     pub resume: bool,
+    /// Seconds of wall time between checkpoint writes (the shard file, or `<--json>.partial`):
+    /// an interrupted run loses at most this much finished work; 0 writes after every
+    /// configuration.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS", help_heading = "Search")]
+    pub checkpoint_every: f64,
     /// Write the sweep report JSON (SPEC §7) to FILE, or the shard file with --shard; with no
     /// FILE (or `-`), print the report to stdout instead of the table.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-",
@@ -272,9 +277,6 @@ fn checkpoint_path(json: &Path, sharded: bool) -> PathBuf {
     }
 }
 
-/// Seconds between checkpoint writes.
-const CHECKPOINT_EVERY_S: f64 = 2.0;
-
 /// Runs `sweep`.
 pub fn run(a: SweepArgs) -> Result<i32> {
     let shard = match &a.shard {
@@ -312,6 +314,13 @@ pub fn run(a: SweepArgs) -> Result<i32> {
             format!("must be in 1..=1000000, got {}", a.search_requests),
         ));
     }
+    if !(a.checkpoint_every.is_finite() && (0.0..=86_400.0).contains(&a.checkpoint_every)) {
+        return Err(Error::usage(
+            "--checkpoint-every",
+            format!("must be between 0 and 86400 seconds, got {}", a.checkpoint_every),
+        ));
+    }
+    let checkpoint_every = Duration::from_secs_f64(a.checkpoint_every);
     let sla = a.sla.sla()?;
 
     // Space: file, then flags.
@@ -453,27 +462,26 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     };
     let t0 = Instant::now();
     let bar = super::progress::bar(todo.len() as u64, "sweeping");
-    let chunk = (rayon::current_num_threads() * 16).max(32);
-    let mut last_write = Instant::now();
     let mut sims: u64 = 0;
-    for part in todo.chunks(chunk) {
-        let out: Vec<ConfigResult> = part
-            .par_iter()
-            .map(|c| {
-                let r = run_config(c, &sources, knobs, &settings);
-                bar.inc(1);
-                r
-            })
-            .collect();
-        for r in out {
-            sims += u64::from(r.simulations);
+    // results reach `done` as each configuration finishes; a checkpoint is written every
+    // `checkpoint_every` of wall time (not every N configurations), and the final file below
+    let mut state = (&mut done, &mut sims);
+    run_checkpointed(
+        &todo,
+        |c| {
+            let r = run_config(c, &sources, knobs, &settings);
+            bar.inc(1);
+            r
+        },
+        &mut state,
+        |(done, sims), r| {
+            **sims += u64::from(r.simulations);
             done.insert(r.config.index, r);
-        }
-        if last_write.elapsed().as_secs_f64() >= CHECKPOINT_EVERY_S {
-            write_ckpt(&done, false)?;
-            last_write = Instant::now();
-        }
-    }
+        },
+        |(done, _)| write_ckpt(done, false),
+        checkpoint_every,
+        &WallClock::new(),
+    )?;
     bar.finish_and_clear();
     eprintln!(
         "evaluated {} configuration(s) ({} simulations) in {:.1} s on {} thread(s)",

@@ -47,6 +47,7 @@ mod aic_all;
 mod bayes;
 pub mod gp;
 mod online_all;
+pub mod outdir;
 pub mod random;
 pub mod real;
 mod stack_rank;

@@ -784,17 +784,22 @@ pub fn summary_text(r: &StudyResults) -> String {
 }
 
 /// Runs the study and writes `comparison_results.json`, `summary.txt` and (with `plots`) the
-/// figures into `opts.out`.
+/// figures into `opts.out`, which holds [`INCOMPLETE_MARKER`](super::outdir::INCOMPLETE_MARKER)
+/// until the last file is written.
 pub fn run(opts: &StudyOptions) -> Result<StudyResults> {
-    let r = study(opts)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, "create the output folder", e))?;
-    crate::output::write_json(&opts.out.join("comparison_results.json"), &r)?;
-    crate::output::write_atomic(&opts.out.join("summary.txt"), summary_text(&r).as_bytes())?;
-    #[cfg(feature = "plot")]
-    if opts.plots {
-        super::study_plot::plot_all(&r, &opts.out)?;
-    }
-    Ok(r)
+    super::outdir::OutputFolder::produce(
+        &opts.out,
+        || study(opts),
+        |out, r| {
+            crate::output::write_json(&out.join("comparison_results.json"), r)?;
+            crate::output::write_atomic(&out.join("summary.txt"), summary_text(r).as_bytes())?;
+            #[cfg(feature = "plot")]
+            if opts.plots {
+                super::study_plot::plot_all(r, out)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 #[cfg(test)]

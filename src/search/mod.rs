@@ -6,6 +6,7 @@
 //! * [`resolve`] — which profile (measured, AIC estimate, analytic) serves each role and TP;
 //! * [`evaluate`] — one configuration: target levels, SLA rule, max-rate search;
 //! * [`report`] — shard files, merging, ranking, Pareto front, JSON/CSV/table output;
+//! * [`checkpoint`] — parallel evaluation with checkpoints on wall time;
 //! * `plot` — the Pareto-front figure.
 //!
 //! # Determinism, shards and merging
@@ -17,6 +18,7 @@
 //! ([`report::finalize`]), so `sweep` without `--shard` and `merge` of N shards write the same
 //! bytes.
 
+pub mod checkpoint;
 pub mod evaluate;
 #[cfg(feature = "plot")]
 pub mod plot;

@@ -271,8 +271,36 @@ fn json_report_has_the_spec_shape_with_repeated_runs_and_holdouts() {
     let keys: BTreeSet<&str> = rep.as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        BTreeSet::from(["runs", "mape_pct", "holdout_mape_pct", "gates", "parameters"])
+        BTreeSet::from([
+            "runs",
+            "mape_pct",
+            "holdout_mape_pct",
+            "gates",
+            "parameters",
+            "identifiability"
+        ])
     );
+    // every default fit parameter is assessed, naming the fitted runs that constrain it
+    let held: Vec<&str> = rep["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter(|r| r["holdout"] == true)
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(!held.is_empty());
+    let ids = rep["identifiability"]["params"].as_array().expect("params");
+    assert_eq!(ids.len(), 3, "agg default fit: two scales and the frontend latency");
+    for p in ids {
+        for (run, _) in p["constrained_by"]
+            .as_array()
+            .expect("constrained_by")
+            .iter()
+            .map(|x| (x[0].as_str().unwrap_or(""), x[1].as_f64().unwrap_or(0.0)))
+        {
+            assert!(!held.contains(&run), "{run}: only fitted runs are assessed");
+        }
+    }
     let runs_out = check_evaluation(&rep, 5.0, 15.0);
     let names: Vec<(&str, bool)> = runs_out.iter().map(|r| (r.0.as_str(), r.1)).collect();
     assert_eq!(

@@ -16,10 +16,10 @@ fn shipped_run(level: &str) -> PathBuf {
         .join(format!("{level}.json"))
 }
 
-/// The same runs in `../shared/data` (their upstream folder layout).
-fn shared_run(level: &str) -> PathBuf {
-    util::shared_data()
-        .join("dynamo/benchmarks/profiler/comparison/results/aic_all/validation")
+/// The same runs in their upstream folder layout (`tests/fixtures/dynamo`, byte copies).
+fn layout_run(level: &str) -> PathBuf {
+    util::dynamo_data()
+        .join("benchmarks/profiler/comparison/results/aic_all/validation")
         .join(level)
         .join("profile_export_aiperf.json")
 }
@@ -181,20 +181,17 @@ fn real_aiperf_runs_read_with_their_load_lengths_and_metrics() {
 }
 
 #[test]
-fn shipped_runs_are_byte_copies_of_the_shared_data_and_named_by_folder_there() {
+fn shipped_runs_are_byte_copies_of_the_upstream_files_and_named_by_folder_there() {
     for (level, ..) in REAL {
-        let shared = shared_run(level);
-        if !shared.exists() {
-            eprintln!("skipping: {} not present", shared.display());
-            continue;
-        }
+        let upstream = layout_run(level);
         let a = std::fs::read(shipped_run(level)).unwrap_or_default();
-        let b = std::fs::read(&shared).unwrap_or_default();
+        let b = std::fs::read(&upstream).unwrap_or_default();
         assert!(
             !a.is_empty() && a == b,
-            "{level}: calibration/runs copy differs from the shared data"
+            "{level}: calibration/runs copy differs from {}",
+            upstream.display()
         );
-        let r = load(&shared);
+        let r = load(&upstream);
         assert_eq!(r.name, level, "profile_export_aiperf.json is named by its folder");
         let mut c = load(&shipped_run(level));
         c.name = r.name.clone();

@@ -1,26 +1,21 @@
 //! `compare-methods` Mode 1 through the library (`slasim::methods::real::run`) on the real
-//! Dynamo profiling-method comparison results in `../shared/data` (AIConfigurator and online
+//! Dynamo profiling-method comparison results copied into `tests/fixtures/dynamo` (AIConfigurator and online
 //! profiling of Qwen/Qwen3-32B on H200, with the AIC folder's four AIPerf validation runs), the
 //! `tests/fixtures/compare/` folder (config from `config_with_planner.yaml`, duration from
 //! `profile_sla.log`), and bad inputs.
 
+use crate::util;
 use serde_json::Value;
 use slasim::methods::real::{run, summary, RealOptions};
 use slasim::Error;
 use std::path::{Path, PathBuf};
 
-const RESULTS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/dynamo/benchmarks/profiler/comparison/results"
-);
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/compare/planner_yaml");
-const CALIBRATION: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/calibration/qwen3-32b-h200-trtllm-aic.json"
-);
+const RESULTS: &str = "benchmarks/profiler/comparison/results";
+const FIXTURE: &str = "tests/fixtures/compare/planner_yaml";
+const CALIBRATION: &str = "calibration/qwen3-32b-h200-trtllm-aic.json";
 
 fn results(name: &str) -> PathBuf {
-    Path::new(RESULTS).join(name)
+    util::dynamo_data().join(RESULTS).join(name)
 }
 
 fn opts(methods: &[(&str, PathBuf)], out: &Path) -> RealOptions {
@@ -233,7 +228,7 @@ fn calibration_applies_to_every_method() {
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts(&[("aic_all", results("aic_all"))], dir.path());
     o.plots = false;
-    o.calibration = Some(slasim::sim::calibration::Calibration::load(Path::new(CALIBRATION)).unwrap());
+    o.calibration = Some(slasim::sim::calibration::Calibration::load(&util::repo().join(CALIBRATION)).unwrap());
     let c = run(&o).unwrap();
     assert!(
         !dir.path().join("cost_vs_error.png").exists(),
@@ -251,7 +246,7 @@ fn calibration_applies_to_every_method() {
 #[test]
 fn planner_yaml_and_log_fixture() {
     let dir = tempfile::tempdir().unwrap();
-    let mut o = opts(&[("online_yaml", PathBuf::from(FIXTURE))], dir.path());
+    let mut o = opts(&[("online_yaml", util::repo().join(FIXTURE))], dir.path());
     o.plots = false;
     let c = run(&o).unwrap();
     let m = &c.methods[0];

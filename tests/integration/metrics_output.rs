@@ -1,16 +1,15 @@
 //! Output formats of the metrics module against the real AIPerf export of the Dynamo comparison
-//! run (`../shared/data/dynamo/.../validation/medium/profile_export_aiperf.json`): the simulated
+//! run (`tests/fixtures/dynamo/.../validation/medium/profile_export_aiperf.json`, a copy of Dynamo's): the simulated
 //! AIPerf JSON must have the same layout (keys, stat sub-keys, units) so AIPerf tooling reads it.
 
 use serde_json::Value;
 use slasim::metrics::{write_requests_csv, AiperfContext, MetricsCollector, RequestRecord, Sla, REQUESTS_CSV_COLUMNS};
-use std::path::PathBuf;
 
 const REAL_EXPORT: &str =
-    "../shared/data/dynamo/benchmarks/profiler/comparison/results/aic_all/validation/medium/profile_export_aiperf.json";
+    "tests/fixtures/dynamo/benchmarks/profiler/comparison/results/aic_all/validation/medium/profile_export_aiperf.json";
 
 fn real_export() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(REAL_EXPORT);
+    let path = crate::util::repo().join(REAL_EXPORT);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,6 +1,6 @@
 //! `slasim profile query|list|show` on every shipped profile, checked against the measured points
-//! read independently (with `ndarray-npy`, not slasim's loader) from the original Dynamo files
-//! under `../shared/data/dynamo/`.
+//! read independently (with `ndarray-npy`, not slasim's loader) from byte copies of the original
+//! Dynamo files under `tests/fixtures/dynamo/`.
 //!
 //! Every measured point of every engine is queried both through the binary (`profile query
 //! --json`) and through the library; midpoints between adjacent measured points must fall
@@ -46,7 +46,7 @@ fn strictly_between(q: f64, a: f64, b: f64, what: &str) {
 }
 
 // ------------------------------------------------------------------------------------------
-// measured points, read independently from ../shared/data/dynamo
+// measured points, read independently from tests/fixtures/dynamo (byte copies of Dynamo's files)
 
 #[derive(Debug, Clone, Copy)]
 struct PrefillPt {
@@ -85,7 +85,7 @@ struct Measured {
 }
 
 fn dynamo() -> PathBuf {
-    util::shared_data().join("dynamo")
+    util::dynamo_data()
 }
 
 const RESULTS: &str = "benchmarks/profiler/comparison/results";

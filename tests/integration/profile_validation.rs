@@ -3,7 +3,7 @@
 //!
 //! Broken files are built at test time in a temporary directory, starting from the shipped
 //! profiles under `profiles/` (and, for the ConfigMap JSON layout, the payloads under
-//! `../shared/data/dynamo/`). The npz editor below copies untouched entries byte for byte (so
+//! `tests/fixtures/dynamo/`). The npz editor below copies untouched entries byte for byte (so
 //! the pre-swept files keep their unicode metadata arrays) and re-encodes only the edited ones.
 
 use crate::util;
@@ -513,10 +513,10 @@ fn profile_meta_with_bad_tp() {
 
 #[test]
 fn pre_swept_row_that_does_not_exist() {
-    // the shipped copy and the original file under ../shared/data
+    // the shipped copy and the upstream file (its byte copy under tests/fixtures/dynamo)
     let shipped = util::repo().join(LLAMA70).join("decode.npz");
-    let original = util::shared_data().join(
-        "dynamo/components/src/dynamo/planner/core/throughput/pre_swept_results/h100_sxm/vllm/nvidia/\
+    let original = util::dynamo_data().join(
+        "components/src/dynamo/planner/core/throughput/pre_swept_results/h100_sxm/vllm/nvidia/\
          Llama-3.3-70B-Instruct-FP8/decode.npz",
     );
     for f in [shipped, original] {
@@ -676,7 +676,7 @@ fn pre_swept_shape_and_metadata_errors() {
 // ConfigMap JSON payloads
 
 fn configmap_dir() -> PathBuf {
-    util::shared_data().join("dynamo/benchmarks/profiler/comparison/results/aic_all")
+    util::dynamo_data().join("benchmarks/profiler/comparison/results/aic_all")
 }
 
 /// A directory with the aic_all ConfigMap payloads, `fp`/`fd` applied to the parsed JSON.

@@ -18,7 +18,6 @@ use slasim::sim::deployment::{Deployment, DeploymentOptions, FirstToken, Mode, S
 use slasim::sim::variability::Variability;
 use slasim::sim::{simulate, MetricsMode, SimOutcome, SimSpec};
 use slasim::workload::{ArrivalPattern, LengthModel, LoadSpec, WorkloadSpec};
-use std::path::Path;
 use std::sync::Arc;
 
 const LLAMA: &str = "llama-3.1-8b-fp8/h200/vllm";
@@ -92,7 +91,7 @@ fn agg_llama(max_num_seqs: u32, scheduler: SchedulerKind) -> Deployment {
 
 /// The embedded default: `calibration/deployments/qwen3-32b-h200-trtllm-aic.toml`.
 fn default_qwen_disagg() -> Deployment {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("calibration/deployments/qwen3-32b-h200-trtllm-aic.toml");
+    let path = crate::util::repo().join("calibration/deployments/qwen3-32b-h200-trtllm-aic.toml");
     let d = DeploymentOptions::load(&path)
         .expect("deployment file")
         .build(&prof(QWEN_AIC))

@@ -214,8 +214,8 @@ fn several_load_levels_write_an_array() {
 }
 
 fn aiperf_reference() -> PathBuf {
-    util::shared_data()
-        .join("dynamo/benchmarks/profiler/comparison/results/aic_all/validation/medium/profile_export_aiperf.json")
+    util::dynamo_data()
+        .join("benchmarks/profiler/comparison/results/aic_all/validation/medium/profile_export_aiperf.json")
 }
 
 #[test]

@@ -9,14 +9,41 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_slasim"))
 }
 
-/// The repository root.
+/// The repository root, resolved at run time: `cargo test` sets `CARGO_MANIFEST_DIR` to the
+/// checkout it runs in, which is not the one the test binary was built from when `.ci/run`
+/// runs the suite from a copy of the repository with the original's build cache. Falls back
+/// to the build-time value when the binary is run by hand.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
-/// `../shared/data` next to the repository (present in CI).
-pub fn shared_data() -> PathBuf {
-    repo().join("../shared/data")
+/// The committed test fixtures (`tests/fixtures/`).
+pub fn fixtures() -> PathBuf {
+    repo().join("tests/fixtures")
+}
+
+/// Byte copies of the Dynamo data the tests read, in the upstream folder layout
+/// (`tests/fixtures/dynamo/`, see its `SOURCE.md` and `tests/fixtures/README.md`).
+pub fn dynamo_data() -> PathBuf {
+    fixtures().join("dynamo")
+}
+
+/// `../shared/data` next to the repository, if it is there (it is in the project's CI, not in
+/// a fresh clone). Only tests that compare a committed copy with its original use it; they
+/// print why and return when it is absent, so the suite passes on a fresh clone.
+pub fn shared_data() -> Option<PathBuf> {
+    let p = repo().join("../shared/data");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!(
+            "skipping the comparison with the original data: {} is not present",
+            p.display()
+        );
+        None
+    }
 }
 
 /// Runs `slasim ARGS` and returns its output.

@@ -502,9 +502,13 @@ fn read_validation(dir: &Path, warnings: &mut Vec<String>) -> Result<Vec<Validat
 mod tests {
     use super::*;
 
-    fn shared(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/data/dynamo/benchmarks/profiler/comparison/results")
+    /// A Dynamo results folder copied into the repository's test fixtures (the checkout
+    /// `cargo test` runs in, see `tests/integration/util.rs::repo`).
+    fn fixture(name: &str) -> PathBuf {
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+            .join("tests/fixtures/dynamo/benchmarks/profiler/comparison/results")
             .join(name)
     }
 
@@ -536,7 +540,7 @@ mod tests {
     fn bare_copy(name: &str) -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         for f in ["prefill_raw_data.json", "decode_raw_data.json"] {
-            std::fs::copy(shared(name).join(f), d.path().join(f)).unwrap();
+            std::fs::copy(fixture(name).join(f), d.path().join(f)).unwrap();
         }
         d
     }
@@ -562,7 +566,7 @@ mod tests {
 
     #[test]
     fn meta_gives_config_and_kind() {
-        let f = Folder::read("aic_all", &shared("aic_all"), Some(4), Some(4)).unwrap();
+        let f = Folder::read("aic_all", &fixture("aic_all"), Some(4), Some(4)).unwrap();
         assert_eq!(f.config.source, ConfigSource::ProfileMeta);
         assert_eq!((f.config.prefill_tp, f.config.decode_tp), (1, 2));
         assert!(

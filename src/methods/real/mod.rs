@@ -479,17 +479,23 @@ pub struct RealComparison {
     pub outputs: Vec<String>,
 }
 
-/// Compares the methods and writes every output into `opts.out`; returns the comparison.
+/// Compares the methods and writes every output into `opts.out`, which holds
+/// [`INCOMPLETE_MARKER`](crate::methods::outdir::INCOMPLETE_MARKER) until the last file is
+/// written; returns the comparison.
 pub fn run(opts: &RealOptions) -> Result<RealComparison> {
-    let c = compare(opts)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, "cannot create directory", e))?;
-    crate::output::write_json(&opts.out.join(RESULTS_FILE), &c)?;
-    crate::output::write_atomic(&opts.out.join(SUMMARY_FILE), summary_text(&c).as_bytes())?;
-    #[cfg(feature = "plot")]
-    if opts.plots {
-        plot::write_plots(&c, &opts.out)?;
-    }
-    Ok(c)
+    crate::methods::outdir::OutputFolder::produce(
+        &opts.out,
+        || compare(opts),
+        |out, c| {
+            crate::output::write_json(&out.join(RESULTS_FILE), c)?;
+            crate::output::write_atomic(&out.join(SUMMARY_FILE), summary_text(c).as_bytes())?;
+            #[cfg(feature = "plot")]
+            if opts.plots {
+                plot::write_plots(c, out)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Compares the methods without writing anything (`outputs` lists what [`run`] would write).
