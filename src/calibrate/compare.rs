@@ -231,7 +231,22 @@ impl Gate {
             .map(|m| match m.runs.len() {
                 0 => format!("{}: no runs", m.metric),
                 1 => format!("{} missing in {}", m.metric, m.runs[0]),
-                n => format!("{} missing in {n} runs ({})", m.metric, m.runs.join(", ")),
+                n => {
+                    // a silicon CSV gives many runs from one file: name each file once
+                    let mut files: Vec<&str> = Vec::new();
+                    for r in &m.runs {
+                        if !files.contains(&r.as_str()) {
+                            files.push(r);
+                        }
+                    }
+                    let shown = files.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+                    let more = if files.len() > 3 {
+                        format!(", and {} more files", files.len() - 3)
+                    } else {
+                        String::new()
+                    };
+                    format!("{} missing in {n} runs ({shown}{more})", m.metric)
+                }
             })
             .collect::<Vec<_>>()
             .join("; ")

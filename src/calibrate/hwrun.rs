@@ -51,6 +51,8 @@ pub enum RunFormat {
     Aiperf,
     /// vLLM `benchmark_serving.py` result JSON.
     VllmBench,
+    /// A row of an AIConfigurator silicon CSV ([`super::silicon_runs`]).
+    Silicon,
 }
 
 impl RunFormat {
@@ -60,6 +62,7 @@ impl RunFormat {
             RunFormat::Template => "template",
             RunFormat::Aiperf => "aiperf",
             RunFormat::VllmBench => "vllm-bench",
+            RunFormat::Silicon => "silicon",
         }
     }
 }
@@ -287,7 +290,8 @@ impl HwRun {
             Some(RunFormat::Template) => r.template(v),
             Some(RunFormat::Aiperf) => r.aiperf(v),
             Some(RunFormat::VllmBench) => r.vllm(v),
-            None => Err(Error::data(file, LAYOUT_KEY, NOT_A_RUN)),
+            // detect_format never says Silicon: a CSV is not JSON
+            Some(RunFormat::Silicon) | None => Err(Error::data(file, LAYOUT_KEY, NOT_A_RUN)),
         }
     }
 }

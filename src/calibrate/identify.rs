@@ -9,16 +9,19 @@
 //!   (the fit objective's residuals, [`super::fit::weight`]) per unit move of the parameter in
 //!   its normalised search box (central differences, ±0.02 of the box) — the run **constrains**
 //!   the parameter when a move of a tenth of the box changes its metrics by ≥ 1 % (norm ≥ 0.1);
-//! * **identifiability**: the Gauss–Newton covariance `σ² (JᵀJ)⁻¹` of the parameters, J the
-//!   stacked sensitivities of the fitted runs and σ = 3 % the per-metric noise of a real
-//!   benchmark (the spread of repeated AIPerf runs of one deployment); a parameter is **pinned**
+//! * **identifiability**: the Gauss–Newton posterior covariance `(JᵀJ/σ² + I)⁻¹` of the
+//!   parameters in box units, J the stacked sensitivities of the fitted runs, σ = 3 % the
+//!   per-metric noise of a real benchmark (the spread of repeated AIPerf runs of one
+//!   deployment) and `I` a weak prior as wide as the box (so a direction no run constrains gets
+//!   the whole range instead of a singular matrix); a parameter is **pinned**
 //!   when its 1-σ interval is within ±25 % of its value (scales) or within max(25 % of the
 //!   value, 2 % of the range) (times). A parameter that trades off against another (|ρ| > 0.9)
 //!   is reported with it.
 //!
 //! Warnings name the run that would pin what is not pinned: an idle run (concurrency 1) for the
 //! latency on the TTFT path, a saturated run (a concurrency at which throughput stops growing)
-//! for the prefill side's capacity.
+//! for the prefill side's capacity. A parameter fitted to the edge of its physical range is
+//! flagged too: the runs are not explained by physical values.
 
 use super::compare::Metric;
 use super::fit::weight;
@@ -105,14 +108,23 @@ pub fn identify(targets: &[&Target], cal: &Calibration, params: &[Param]) -> Res
             }
         }
     }
-    let cov = invert(&f);
+    // posterior covariance with a weak prior spanning the search box (1 unit of 1-σ), so a
+    // direction no run constrains gets the whole range instead of making everything singular
+    let prec: Vec<Vec<f64>> = (0..k)
+        .map(|i| {
+            (0..k)
+                .map(|j| f[i][j] / (NOISE * NOISE) + if i == j { 1.0 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let cov = invert(&prec);
     let mut out = Vec::new();
     for (i, &p) in params.iter().enumerate() {
         let v = p.get(cal);
         let u = p.to_unit(v);
         let sd = cov
             .as_ref()
-            .map(|c| NOISE * c[i][i].max(0.0).sqrt())
+            .map(|c| c[i][i].max(0.0).sqrt())
             .filter(|s| s.is_finite())
             .unwrap_or(f64::INFINITY);
         let interval = [p.from_unit(u - sd), p.from_unit(u + sd)];
@@ -150,7 +162,22 @@ pub fn identify(targets: &[&Target], cal: &Calibration, params: &[Param]) -> Res
             trades_off_with,
         });
     }
-    let warnings = warnings(targets, &out);
+    let mut warnings = warnings(targets, &out);
+    for &p in params {
+        let v = p.get(cal);
+        let u = p.to_unit(v);
+        let (lo, hi) = p.bounds();
+        // a zero time at its lower bound is the neutral value, not a sign of misfit
+        let neutral = v == 0.0 && lo == 0.0;
+        if (u <= 1e-6 || u >= 1.0 - 1e-6) && !neutral {
+            warnings.push(format!(
+                "{} = {v:.4} sits at the edge of its physical range [{lo}, {hi}]: the model does not explain these \
+                 runs with physical values — look for a structural mismatch (scheduler, deployment, first-token \
+                 semantics) before trusting the fit",
+                p.key()
+            ));
+        }
+    }
     Ok(Identification { params: out, warnings })
 }
 
@@ -163,7 +190,15 @@ fn warnings(targets: &[&Target], ids: &[ParamId]) -> Vec<String> {
             .trades_off_with
             .map(|(q, r)| format!(" (it trades off against {q}, correlation {r:+.2})"))
             .unwrap_or_default();
+        let partner = id.trades_off_with.map(|(q, _)| q).unwrap_or("");
+        let capacity_partner = matches!(partner, "prefill_time_scale" | "prefill_handoff_ms");
         let hint = match id.param {
+            "frontend_latency_ms" if capacity_partner => {
+                "latency on the TTFT path and prefill engine time are not told apart: add a saturated run (a \
+                 concurrency at which output throughput stops growing), whose throughput is set by engine time \
+                 alone"
+                    .to_string()
+            }
             "prefill_time_scale" | "prefill_handoff_ms" => {
                 "the prefill side's capacity is not pinned: no run saturates the prefill workers; add a saturated \
                  run (a concurrency at which output throughput stops growing)"

@@ -2,6 +2,7 @@
 //! the calibration parameters (SPEC §5).
 //!
 //! * [`hwrun`] — readers of hardware-run files (SPEC template, AIPerf, vLLM benchmark_serving);
+//! * [`silicon_runs`] — AIConfigurator silicon CSV rows as closed-loop runs;
 //! * [`targets`] — a run → the simulation that reproduces it;
 //! * [`compare`] — per-metric errors, MAPE, status bands, gates;
 //! * [`params`] — the fittable parameters, their bounds and what each explains;
@@ -21,5 +22,6 @@ pub mod params;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod report;
+pub mod silicon_runs;
 pub mod targets;
 pub mod verify;

@@ -5,6 +5,7 @@ use crate::calibrate::compare::compare;
 use crate::calibrate::fit::{fit, FitOptions};
 use crate::calibrate::hwrun::HwRun;
 use crate::calibrate::identify::{identify, Identification};
+use crate::calibrate::silicon_runs::{is_silicon_csv, silicon_runs};
 use crate::calibrate::params::{default_fit_params, Param};
 use crate::calibrate::report::{evaluate, summary, table, today, Evaluation, LooRun};
 use crate::calibrate::targets::{build, simulate_target, Target};
@@ -45,7 +46,9 @@ Fitting on two runs, one held out (strict gate 7.2 % after the fit):
 )]
 pub struct CalibrateArgs {
     /// A hardware run to compare against (repeat).
-    #[arg(long = "hw-run", value_name = "RUN.json", required = true)]
+    /// (An AIConfigurator silicon CSV gives one closed-loop run per row, compared on mean TTFT,
+    /// TPOT and E2E; each row's TP selects the profile's engine.)
+    #[arg(long = "hw-run", value_name = "RUN.json|SILICON.csv", required = true)]
     pub hw_run: Vec<PathBuf>,
     /// A run kept out of the fit and reported separately (repeat).
     #[arg(long, value_name = "RUN.json")]
@@ -152,11 +155,16 @@ pub fn run(mut a: CalibrateArgs) -> Result<i32> {
     check_roles(&a.hw_run, &a.holdout)?;
     let mut runs = Vec::new();
     for p in &a.hw_run {
-        runs.push((HwRun::load(p)?, false));
+        for r in load_runs(p)? {
+            runs.push((r, false));
+        }
     }
     for p in &a.holdout {
-        runs.push((HwRun::load(p)?, true));
+        for r in load_runs(p)? {
+            runs.push((r, true));
+        }
     }
+    let runs = keep_silicon_rows_the_profile_has(runs, &a.deployment)?;
     let targets = build(runs, &a.deployment, sla, a.seeds)?;
     let initial = a.deployment.calibration()?;
     let disagg = targets.iter().any(|t| t.spec.deployment.mode == Mode::Disagg);
@@ -342,6 +350,63 @@ fn print_tables(targets: &[Target], before: &Evaluation, after: Option<&Evaluati
     }
 }
 
+/// The runs of a `--hw-run`/`--holdout` file: one run, or every row of an AIConfigurator
+/// silicon CSV.
+fn load_runs(p: &std::path::Path) -> Result<Vec<HwRun>> {
+    let bytes = crate::error::read_file(p)?;
+    let file = p.display().to_string();
+    if is_silicon_csv(&bytes) {
+        silicon_runs(&file, &bytes)
+    } else {
+        Ok(vec![HwRun::from_bytes(&file, &bytes)?])
+    }
+}
+
+/// Silicon CSVs hold rows at several TPs; the profile may have engines at only some. Rows at a TP
+/// the profile lacks are left out, with a note on stderr (an error when none is left).
+fn keep_silicon_rows_the_profile_has(runs: Vec<(HwRun, bool)>, flags: &DeploymentFlags) -> Result<Vec<(HwRun, bool)>> {
+    use crate::calibrate::hwrun::RunFormat;
+    if !runs.iter().any(|(r, _)| r.format == RunFormat::Silicon) {
+        return Ok(runs);
+    }
+    let (profile, _) = flags.resolve()?;
+    let tps: Vec<u32> = profile
+        .prefill_tps()
+        .into_iter()
+        .filter(|t| profile.decode_tps().contains(t))
+        .collect();
+    let total = runs.len();
+    let mut dropped: Vec<u32> = Vec::new();
+    let kept: Vec<(HwRun, bool)> = runs
+        .into_iter()
+        .filter(|(r, _)| {
+            let keep = r.format != RunFormat::Silicon || r.config.tp.is_some_and(|t| tps.contains(&t));
+            if !keep {
+                dropped.extend(r.config.tp);
+            }
+            keep
+        })
+        .collect();
+    if !dropped.is_empty() {
+        dropped.sort_unstable();
+        dropped.dedup();
+        eprintln!(
+            "note: {} of {total} silicon rows left out: profile `{}` has no aggregated engine at TP {} (it has TP {})",
+            total - kept.len(),
+            profile.name,
+            dropped.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+            tps.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if kept.is_empty() {
+        return Err(Error::usage(
+            "--hw-run",
+            format!("no silicon row is at a TP of profile `{}` (TP {tps:?})", profile.name),
+        ));
+    }
+    Ok(kept)
+}
+
 /// The identifiability section of the report: per parameter its value, 1-σ range, whether it
 /// is pinned and by which runs.
 fn identification_table(id: &Identification) -> String {
@@ -361,11 +426,21 @@ fn identification_table(id: &Identification) -> String {
             if p.constrained_by.is_empty() {
                 "no run".into()
             } else {
-                p.constrained_by
-                    .iter()
-                    .map(|(r, n)| format!("{r} ({n:.2})"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                {
+                    // the most sensitive runs first, at most four named
+                    let mut by: Vec<&(String, f64)> = p.constrained_by.iter().collect();
+                    by.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    let mut t = by
+                        .iter()
+                        .take(4)
+                        .map(|(r, n)| format!("{r} ({n:.2})"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if by.len() > 4 {
+                        t.push_str(&format!(" and {} more", by.len() - 4));
+                    }
+                    t
+                }
             },
         ]);
     }

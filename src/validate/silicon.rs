@@ -55,12 +55,6 @@ impl SiliconSet {
         }
     }
 
-    /// Total and warm-up requests simulated for a row at concurrency `c`.
-    pub fn request_counts(c: u32) -> (u64, u64) {
-        let n = (8 * c as u64).clamp(256, 4096);
-        (n, n / 4)
-    }
-
     /// Simulated (mean TTFT, mean TPOT, mean E2E) of a row, ms.
     pub fn simulate_row(
         &self,
@@ -80,11 +74,11 @@ impl SiliconSet {
             ..DeploymentOptions::default()
         };
         let deployment = opts.build(profile)?;
-        let (n, warmup) = Self::request_counts(c);
+        let (measured, warmup) = crate::calibrate::silicon_runs::silicon_requests(c);
         let workload = WorkloadSpec::new(
             LoadSpec::Concurrency(c),
             LengthModel::fixed(row.isl, row.osl),
-            Some(n - warmup),
+            Some(measured),
             1,
         )
         .with_warmup(warmup);
