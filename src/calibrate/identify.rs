@@ -20,7 +20,8 @@
 //!
 //! Warnings name the run that would pin what is not pinned: an idle run (concurrency 1) for the
 //! latency on the TTFT path, a saturated run (a concurrency at which throughput stops growing)
-//! for the prefill side's capacity. A parameter fitted to the edge of its physical range is
+//! for the prefill side's capacity, an idle run at a second prompt length to tell prefill
+//! engine time from latency that does not grow with the prompt. A parameter fitted to the edge of its physical range is
 //! flagged too: the runs are not explained by physical values.
 
 use super::compare::Metric;
@@ -192,7 +193,21 @@ fn warnings(targets: &[&Target], ids: &[ParamId]) -> Vec<String> {
             .unwrap_or_default();
         let partner = id.trades_off_with.map(|(q, _)| q).unwrap_or("");
         let capacity_partner = matches!(partner, "prefill_time_scale" | "prefill_handoff_ms");
+        let one_isl = targets.windows(2).all(|w| w[0].run.isl == w[1].run.isl);
         let hint = match id.param {
+            "prefill_time_scale" | "frontend_latency_ms" | "prefill_handoff_ms"
+                if one_isl
+                    && id.param != partner
+                    && matches!(
+                        partner,
+                        "frontend_latency_ms" | "prefill_time_scale" | "prefill_handoff_ms"
+                    )
+                    && (id.param == "prefill_time_scale" || partner == "prefill_time_scale") =>
+            {
+                "runs of one prompt length do not tell prefill engine time from latency on the TTFT path (both add \
+                 the same to TTFT): add an idle run at another ISL"
+                    .to_string()
+            }
             "frontend_latency_ms" if capacity_partner => {
                 "latency on the TTFT path and prefill engine time are not told apart: add a saturated run (a \
                  concurrency at which output throughput stops growing), whose throughput is set by engine time \

@@ -67,7 +67,8 @@ mod tests {
 
     #[test]
     fn rows_become_closed_loop_runs_with_mean_metrics() {
-        let csv = "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,silicon_ttft_ms,silicon_tpot_ms\n\
+        let csv =
+            "id,backend,model_path,system,mode,isl,osl,batch_size,tp_size,pp_size,silicon_ttft_ms,silicon_tpot_ms\n\
                    a,sglang,meta-llama/Llama-3.1-8B-Instruct,h200_sxm,agg,1000,100,160,1,1,1612.27,26.98\n\
                    b,sglang,meta-llama/Llama-3.1-8B-Instruct,h200_sxm,agg,1000,100,16,2,2,1.0,1.0\n";
         assert!(is_silicon_csv(csv.as_bytes()));

@@ -486,6 +486,108 @@ fn real_runs_full_fit_meets_the_issue_bars() {
 
 // ------------------------------------------------------------------------------ round trip
 
+/// Runs of the embedded default (Qwen3-32B disagg, Dynamo's path) simulated with known physical
+/// parameters (seed 7, so not the fit's own random draws) at concurrency `conc` and ISL `isl`.
+fn disagg_truth_runs(dir: &Path, truth: &Path, isl: u32, conc: &[u32]) -> Vec<PathBuf> {
+    conc.iter()
+        .map(|c| {
+            let out = dir.join(format!("isl{isl}-c{c}.json"));
+            let (c, isl) = (c.to_string(), isl.to_string());
+            util::ok(&[
+                "simulate",
+                "--concurrency",
+                &c,
+                "--isl",
+                &isl,
+                "--seed",
+                "7",
+                "--calibration",
+                &s(truth),
+                "--json",
+                &s(&out),
+            ]);
+            out
+        })
+        .collect()
+}
+
+/// The issue's round trip: hardware runs at 4 loads simulated with known physical parameters
+/// are fitted back from idle + saturation. With every run at one prompt length the prefill
+/// engine time and the frontend latency are one quantity on the TTFT path (both add to it
+/// alike): the fit recovers what is identified (held-out TTFT), and the identifiability report
+/// says the split is not pinned and which run would pin it. One idle run at a second ISL then
+/// pins every parameter within 5 %.
+#[test]
+fn physical_parameters_are_fitted_back_from_idle_and_saturation() {
+    let dir = tempdir();
+    let truth = dir.path().join("truth.json");
+    let want = [
+        ("prefill_time_scale", 1.6),
+        ("decode_time_scale", 1.25),
+        ("frontend_latency_ms", 600.0),
+        ("prefill_handoff_ms", 900.0),
+    ];
+    let v: serde_json::Map<String, Value> = want.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    write(&truth, &Value::Object(v));
+    let runs = disagg_truth_runs(dir.path(), &truth, 2048, &[1, 4, 7, 8]);
+    let second_isl = disagg_truth_runs(dir.path(), &truth, 6000, &[1]);
+    let fit = |fitted: Vec<PathBuf>, report: &Path| {
+        let mut args = hw_args("--hw-run", &fitted);
+        args.extend(hw_args("--holdout", &[runs[1].clone(), runs[3].clone()]));
+        args.extend(
+            [
+                "--fit",
+                "--no-fit-prefill-batch",
+                "--starts",
+                "2",
+                "--max-iters",
+                "150",
+                "--json",
+                &s(report),
+            ]
+            .map(String::from),
+        );
+        let o = run(&[vec!["calibrate".to_string()], args].concat());
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (read(report), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    // one prompt length: idle + saturation
+    let (rep, stderr) = fit(vec![runs[0].clone(), runs[2].clone()], &dir.path().join("one.json"));
+    for r in rep["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter(|r| r["holdout"] == true)
+    {
+        let e = num(&r["metrics"]["ttft_p50"], "/error_pct");
+        assert!(e < 5.0, "{}: held-out TTFT p50 {e} %", r["name"]);
+    }
+    let ps = rep["identifiability"]["params"]
+        .as_array()
+        .expect("params")
+        .iter()
+        .find(|p| p["param"] == "prefill_time_scale")
+        .expect("prefill_time_scale assessed")
+        .clone();
+    assert_eq!(ps["pinned"], false, "{ps}");
+    assert!(stderr.contains("add an idle run at another ISL"), "{stderr}");
+    // and an idle run at a second prompt length pins every parameter
+    let mut fitted = vec![runs[0].clone(), runs[2].clone()];
+    fitted.extend(second_isl);
+    let (rep, _) = fit(fitted, &dir.path().join("two.json"));
+    for (k, v) in want {
+        let got = num(&rep["parameters"], &format!("/{k}"));
+        assert!((got - v).abs() / v < 0.05, "{k}: fitted {got}, true {v}");
+    }
+    for p in rep["identifiability"]["params"].as_array().expect("params") {
+        assert_eq!(p["pinned"], true, "{p}");
+    }
+}
+
 #[test]
 fn synthetic_round_trip_recovers_the_parameters_and_the_out_file_reproduces_the_fit() {
     let dir = tempdir();
