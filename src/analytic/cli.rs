@@ -8,7 +8,7 @@ use super::model::{Dtype, ModelSpec};
 use super::optimize::SearchOptions;
 use super::silicon::{self, PreparedRow, RowsError, SiliconSimOptions};
 use super::step::{Roofline, DEFAULT_ACTIVATION_RESERVE_GB, DEFAULT_MEM_UTIL};
-use super::synth::{synth_profile, write_profiler_dir, SynthOptions};
+use super::synth::{synth_profile, write_profiler_dir, DecodeSurfaceKind, SynthOptions};
 use crate::error::{Error, Result};
 use crate::output::{text_table, write_json};
 use clap::Args;
@@ -55,10 +55,14 @@ pub struct SynthArgs {
     /// Largest ISL / context of the grids, tokens (default: min(max_position_embeddings, KV capacity)).
     #[arg(long)]
     pub max_context: Option<u64>,
-    /// Make the decode surface what Dynamo's profiler sweep would measure (decode steps plus the
-    /// interleaved prefills of replaced requests, scaled by the factors' `interference`) instead
-    /// of pure decode-step times (the default, which the simulator expects).
-    #[arg(long)]
+    /// What the decode surface holds: `profiler-sweep` (default), the ITL Dynamo's profiler
+    /// decode sweep measures (decode steps plus the interleaved prefills of replaced requests,
+    /// scaled by the factors' `interference`), the quantity measured profiles hold and
+    /// fit-roofline fits; or `step`, pure decode-step times.
+    #[arg(long, value_enum, default_value_t = DecodeSurfaceKind::ProfilerSweep)]
+    pub decode_surface: DecodeSurfaceKind,
+    /// Old spelling of `--decode-surface profiler-sweep` (now the default; deprecated).
+    #[arg(long, hide = true)]
     pub profiler_decode: bool,
     /// Output directory (gets selected_{prefill,decode}_interpolation/raw_data.npz and profile_meta.json).
     #[arg(long)]
@@ -180,12 +184,21 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
             (e.efficiency, note)
         }
     };
+    if a.profiler_decode {
+        if a.decode_surface != DecodeSurfaceKind::ProfilerSweep {
+            return Err(Error::usage(
+                "--profiler-decode",
+                "contradicts --decode-surface step; give one of them",
+            ));
+        }
+        crate::cli::args::deprecated("--profiler-decode", "--decode-surface profiler-sweep (the default)");
+    }
     let r = Roofline::new(model, gpu, tp, weights, kv, eff)?;
     let o = SynthOptions {
         mem_util: a.mem_util,
         activation_reserve_gb: a.activation_reserve_gb,
         max_context: a.max_context,
-        profiler_decode: a.profiler_decode,
+        decode_surface: a.decode_surface,
         ..SynthOptions::default()
     };
     if let Some(m) = a.max_context {
@@ -204,7 +217,7 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
         "mem_util": a.mem_util,
         "activation_reserve_gb": a.activation_reserve_gb,
         "max_kv_tokens": arrays.max_kv_tokens,
-        "decode_surface": if a.profiler_decode { "profiler-sweep" } else { "decode-step" },
+        "decode_surface": a.decode_surface.name(),
     });
     write_profiler_dir(&a.out, &arrays, &r.model.name, &r.gpu.name, meta)?;
     let summary = serde_json::json!({
@@ -221,8 +234,8 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
         "max_kv_tokens": arrays.max_kv_tokens,
         "prefill_points": arrays.prefill_isl.len(),
         "decode_points": arrays.x_kv_usage.len(),
-        "ttft_ms_at": {"1024": r.ttft_ms(1024.0), "4096": r.ttft_ms(4096.0)},
-        "itl_ms_batch1_ctx1024": r.decode_ms(1.0, 1024.0),
+        "ttft_ms_at": {"1024": o.prefill_point_ms(&r, 1024.0), "4096": o.prefill_point_ms(&r, 4096.0)},
+        "itl_ms_batch1_ctx1024": o.decode_point_ms(&r, 1.0, 1024.0, 1024.0),
         "efficiency_source": eff_note,
     });
     if let Some(j) = &a.json {
@@ -244,9 +257,9 @@ pub fn run_synth(a: SynthArgs) -> Result<i32> {
         );
         println!(
             "TTFT(1024) = {:.1} ms, TTFT(4096) = {:.1} ms, ITL(batch 1, ctx 1024) = {:.2} ms; factors: {eff_note}",
-            r.ttft_ms(1024.0),
-            r.ttft_ms(4096.0),
-            r.decode_ms(1.0, 1024.0)
+            o.prefill_point_ms(&r, 1024.0),
+            o.prefill_point_ms(&r, 4096.0),
+            o.decode_point_ms(&r, 1.0, 1024.0, 1024.0)
         );
         eprintln!("wrote {}", a.out.display());
     }
@@ -276,11 +289,14 @@ pub struct EngineReport {
     pub ttft_points: usize,
     /// Decode points compared.
     pub itl_points: usize,
-    /// Errors with the uncalibrated default factors.
+    /// Errors of the profile `profile synth` writes with the uncalibrated default factors, at the
+    /// measured points.
     pub uncalibrated: EngineError,
-    /// Errors with the fitted factors of the engine's group (absent when no group applies).
+    /// Errors of the profile `profile synth` writes with the fitted factors of the engine's
+    /// group (absent when no group applies), at the measured points.
     pub fitted: Option<EngineError>,
-    /// Every point: measured and modelled (uncalibrated, fitted) times.
+    /// Every point: measured and modelled (uncalibrated, fitted) times (see
+    /// [`crate::analytic::fit::point_details`]).
     pub points: Vec<serde_json::Value>,
 }
 
@@ -420,24 +436,28 @@ pub fn run_fit(mut a: FitRooflineArgs) -> Result<i32> {
             })
             .or_else(|| (group_reports.len() == 1).then(|| &group_reports[0]))
     };
+    // every reported error is that of the profile `profile synth` writes with the same factors,
+    // queried at the measured points (see crate::analytic::fit)
     let reports: Vec<EngineReport> = engines
         .iter()
-        .map(|(e, h)| EngineReport {
-            profile: e.profile.clone(),
-            role: e.role.to_string(),
-            tp: e.tp,
-            gpu: e.gpu.clone(),
-            backend: e.backend.clone(),
-            model_card: e.model_card.clone(),
-            origin: e.origin.clone(),
-            holdout: *h,
-            ttft_points: e.ttft.len(),
-            itl_points: e.itl.len(),
-            uncalibrated: engine_error(e, &Efficiency::default()),
-            fitted: group_for(e).map(|g| engine_error(e, &g.efficiency)),
-            points: point_details(e, &Efficiency::default(), group_for(e).map(|g| &g.efficiency)),
+        .map(|(e, h)| {
+            Ok(EngineReport {
+                profile: e.profile.clone(),
+                role: e.role.to_string(),
+                tp: e.tp,
+                gpu: e.gpu.clone(),
+                backend: e.backend.clone(),
+                model_card: e.model_card.clone(),
+                origin: e.origin.clone(),
+                holdout: *h,
+                ttft_points: e.ttft.len(),
+                itl_points: e.itl.len(),
+                uncalibrated: engine_error(e, &Efficiency::default())?,
+                fitted: group_for(e).map(|g| engine_error(e, &g.efficiency)).transpose()?,
+                points: point_details(e, &Efficiency::default(), group_for(e).map(|g| &g.efficiency))?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     if let Some(out) = &a.efficiency_out {
         let file = EfficiencyFile {
             schema: SCHEMA.into(),

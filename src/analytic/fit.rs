@@ -1,24 +1,33 @@
 //! Fitting the efficiency factors to measured profiles (`fit-roofline --measured`).
 //!
 //! Every measured point of the chosen engines is compared with the roofline model at the same
-//! operating point:
-//! * a prefill point (ISL `s`, TTFT) with [`Roofline::ttft_ms`]`(s)`;
-//! * a decode point (`kv_usage u`, context `c`, ITL) with [`Roofline::decode_ms`]`(B, u·S)` where
-//!   `S` is the surface's KV scale (`max_kv_tokens` of the file) and `B = u·S / c` the batch size
-//!   it stands for — the same reading the simulator makes of the surface.
+//! operating point, evaluated by the one code path `profile synth` uses ([`super::synth`]):
+//! * a prefill point (ISL `s`, TTFT) with [`SynthOptions::prefill_point_ms`]`(s)`;
+//! * a decode point (`kv_usage u`, context `c`, ITL) at its **batch state** — `X = u·S` KV
+//!   tokens in `B = X / c` requests, `S` the surface's KV scale (`max_kv_tokens` of the file) —
+//!   with [`SynthOptions::decode_point_ms`]`(B, X, c)`. States are compared by (B, X), never by
+//!   kv_usage: a synthesised profile's KV scale is its own capacity from memory, not the file's.
 //!
-//! Objective per GPU/backend group: mean of `ln(model / measured)²` over the TTFT points plus
-//! the same over the ITL points (each kind weighs equally, whatever the point counts), plus the
-//! prior of [`super::optimize`]. The shipped profiles' manifests name the model card and the
-//! weight/KV dtypes, so each engine pairs with its card.
+//! The fit minimises, per GPU/backend group, the mean of `ln(model / measured)²` over the TTFT
+//! points plus the same over the ITL points (each kind weighs equally, whatever the point
+//! counts), plus the prior of [`super::optimize`].
+//!
+//! The **reported** errors ([`engine_error`], [`point_details`]) are those of the profile
+//! `profile synth` writes with the same factors (default options, as the command runs without
+//! grid flags), queried as the simulator queries it: [`PrefillCurve::ttft_ms`] at each measured
+//! ISL and [`DecodeSurface::itl_at`]`(B, X)` at each measured batch state. They differ from the
+//! fitted objective's model values only by the synthesised grid's interpolation error (≤ 0.1 %
+//! on the shipped profiles' states; the point details carry both). The shipped profiles'
+//! manifests name the model card and the weight/KV dtypes, so each engine pairs with its card.
 
 use super::efficiency::Efficiency;
 use super::gpu::GpuCatalog;
 use super::model::{Dtype, ModelSpec};
 use super::optimize::{search, SearchOptions, SearchResult};
 use super::step::Roofline;
+use super::synth::{synth_profile, SynthOptions};
 use crate::error::{Error, Result};
-use crate::profile::{shipped, Role};
+use crate::profile::{shipped, DecodeSurface, PrefillCurve, Role};
 use serde::Serialize;
 
 /// One measured engine with its points, ready to compare.
@@ -140,59 +149,118 @@ fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| s / n as f64)
 }
 
-/// Errors of `eff` against `e`'s points.
-pub fn engine_error(e: &MeasuredEngine, eff: &Efficiency) -> EngineError {
+/// An engine's measured points next to the profile `profile synth` writes for it with some
+/// factors (see the module docs). Times in ms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthEval {
+    /// Per prefill point (same order as [`MeasuredEngine::ttft`]): the synthesised curve's
+    /// TTFT at the measured ISL, and the model's value there
+    /// ([`SynthOptions::prefill_point_ms`]).
+    pub ttft: Vec<(f64, f64)>,
+    /// Per decode point (same order as [`MeasuredEngine::itl`]): the synthesised surface's ITL
+    /// at the measured batch state, and the model's value there
+    /// ([`SynthOptions::decode_point_ms`]).
+    pub itl: Vec<(f64, f64)>,
+    /// KV capacity of the synthesised engine (its surface's KV scale), tokens.
+    pub max_kv_tokens: i64,
+}
+
+/// Synthesises `e`'s engine with factors `eff` exactly as `profile synth` does (default options)
+/// and queries it at every measured point. Errors (exit 2) when the model does not fit in the
+/// GPU's memory at this TP.
+pub fn synth_eval(e: &MeasuredEngine, eff: &Efficiency) -> Result<SynthEval> {
     let r = e.roofline.with_eff(*eff);
-    let t: Vec<(f64, f64)> = e.ttft.iter().map(|&(s, m)| (r.ttft_ms(s), m)).collect();
-    let d: Vec<(f64, f64)> = e
-        .itl
-        .iter()
-        .map(|&(b, c, y, m)| (r.profiler_decode_ms(b, c, y), m))
-        .collect();
-    EngineError {
+    let o = SynthOptions::default();
+    let (p, a) = synth_profile(&r, &o)?;
+    let prefill: Option<&PrefillCurve> = p.engines.iter().find_map(|x| x.prefill.as_ref());
+    let decode: Option<&DecodeSurface> = p.engines.iter().find_map(|x| x.decode.as_ref());
+    let ttft = match prefill {
+        Some(c) => e
+            .ttft
+            .iter()
+            .map(|&(s, _)| (c.ttft_ms(s), o.prefill_point_ms(&r, s)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let itl = match decode {
+        Some(d) => e
+            .itl
+            .iter()
+            .map(|&(b, x, y, _)| (d.itl_at(b, x), o.decode_point_ms(&r, b, x, y)))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(SynthEval {
+        ttft,
+        itl,
+        max_kv_tokens: a.max_kv_tokens,
+    })
+}
+
+/// Errors of the profile `profile synth` writes with `eff` against `e`'s points (see the module
+/// docs).
+pub fn engine_error(e: &MeasuredEngine, eff: &Efficiency) -> Result<EngineError> {
+    let v = synth_eval(e, eff)?;
+    let t: Vec<(f64, f64)> = v.ttft.iter().zip(&e.ttft).map(|(p, m)| (p.0, m.1)).collect();
+    let d: Vec<(f64, f64)> = v.itl.iter().zip(&e.itl).map(|(p, m)| (p.0, m.3)).collect();
+    Ok(EngineError {
         ttft_mape_pct: mean(t.iter().map(|(p, m)| ((p - m) / m).abs() * 100.0)),
         itl_mape_pct: mean(d.iter().map(|(p, m)| ((p - m) / m).abs() * 100.0)),
         ttft_msle: mean(t.iter().map(|(p, m)| (p / m).ln().powi(2))),
         itl_msle: mean(d.iter().map(|(p, m)| (p / m).ln().powi(2))),
-    }
+    })
 }
 
-/// Per-point comparison of `eff` (and optionally a second set of factors) with `e`'s points, as
-/// JSON objects: kind (`ttft`/`itl`), operating point, measured and modelled ms.
-pub fn point_details(e: &MeasuredEngine, uncal: &Efficiency, fitted: Option<&Efficiency>) -> Vec<serde_json::Value> {
-    let ru = e.roofline.with_eff(*uncal);
+/// Per-point comparison of `uncal` (and optionally a second set of factors) with `e`'s points,
+/// as JSON objects: kind (`ttft`/`itl`), operating point (ISL; batch state), measured ms and, per
+/// set of factors, the synthesised profile's value (`uncalibrated_ms`, `fitted_ms`: what the
+/// reported errors use), the model's value at the point (`*_model_ms`: what the fit used) and,
+/// for decode points, the pure decode step (`fitted_step_ms`).
+pub fn point_details(
+    e: &MeasuredEngine,
+    uncal: &Efficiency,
+    fitted: Option<&Efficiency>,
+) -> Result<Vec<serde_json::Value>> {
+    let su = synth_eval(e, uncal)?;
+    let sf = fitted.map(|f| synth_eval(e, f)).transpose()?;
     let rf = fitted.map(|f| e.roofline.with_eff(*f));
     let mut v = Vec::new();
-    for &(s, m) in &e.ttft {
+    for (i, &(s, m)) in e.ttft.iter().enumerate() {
         v.push(serde_json::json!({
             "kind": "ttft", "isl": s, "measured_ms": m,
-            "uncalibrated_ms": ru.ttft_ms(s),
-            "fitted_ms": rf.as_ref().map(|r| r.ttft_ms(s)),
+            "uncalibrated_ms": su.ttft[i].0,
+            "uncalibrated_model_ms": su.ttft[i].1,
+            "fitted_ms": sf.as_ref().map(|f| f.ttft[i].0),
+            "fitted_model_ms": sf.as_ref().map(|f| f.ttft[i].1),
         }));
     }
-    for &(b, c, y, m) in &e.itl {
+    for (i, &(b, c, y, m)) in e.itl.iter().enumerate() {
         v.push(serde_json::json!({
             "kind": "itl", "batch": b, "context_tokens": c, "row_context": y, "measured_ms": m,
-            "uncalibrated_ms": ru.profiler_decode_ms(b, c, y),
-            "fitted_ms": rf.as_ref().map(|r| r.profiler_decode_ms(b, c, y)),
+            "uncalibrated_ms": su.itl[i].0,
+            "uncalibrated_model_ms": su.itl[i].1,
+            "fitted_ms": sf.as_ref().map(|f| f.itl[i].0),
+            "fitted_model_ms": sf.as_ref().map(|f| f.itl[i].1),
             "fitted_step_ms": rf.as_ref().map(|r| r.decode_ms(b, c)),
         }));
     }
-    v
+    Ok(v)
 }
 
-/// The data objective over a set of engines: mean squared log ratio over all TTFT points plus
-/// the same over all ITL points.
+/// The data objective over a set of engines: mean squared log ratio of the model's values
+/// ([`SynthOptions::prefill_point_ms`], [`SynthOptions::decode_point_ms`]) over all TTFT points
+/// plus the same over all ITL points.
 pub fn objective(engines: &[&MeasuredEngine], eff: &Efficiency) -> f64 {
+    let o = SynthOptions::default();
     let (mut st, mut nt, mut si, mut ni) = (0.0, 0usize, 0.0, 0usize);
     for e in engines {
         let r = e.roofline.with_eff(*eff);
         for &(s, m) in &e.ttft {
-            st += (r.ttft_ms(s) / m).ln().powi(2);
+            st += (o.prefill_point_ms(&r, s) / m).ln().powi(2);
             nt += 1;
         }
         for &(b, c, y, m) in &e.itl {
-            si += (r.profiler_decode_ms(b, c, y) / m).ln().powi(2);
+            si += (o.decode_point_ms(&r, b, c, y) / m).ln().powi(2);
             ni += 1;
         }
     }

@@ -37,7 +37,7 @@ use super::gpu::GpuCatalog;
 use super::model::{Dtype, ModelSpec};
 use super::optimize::{search, SearchOptions, SearchResult};
 use super::step::Roofline;
-use super::synth::{synth_profile, SynthOptions};
+use super::synth::{synth_profile, DecodeSurfaceKind, SynthOptions};
 use crate::error::{read_file, Error, Result};
 use crate::metrics::Sla;
 use crate::sim::calibration::Calibration;
@@ -290,6 +290,8 @@ pub fn simulate_row(p: &PreparedRow, eff: &Efficiency, o: &SiliconSimOptions) ->
     // decode rows spanning the contexts the requests pass through, batches up to the concurrency.
     let so = SynthOptions {
         exclude_ttft_overhead: true,
+        // the simulation recreates the benchmark's prefills itself: pure decode steps
+        decode_surface: DecodeSurfaceKind::Step,
         max_context: Some(budget.max(span) + 1024),
         decode_max_context: Some(span + 500),
         max_batch: c as u64,

@@ -1,19 +1,62 @@
 //! Synthesising a [`Profile`] from the roofline model, and writing it in Dynamo's profiler
 //! layout.
 //!
-//! The grids follow Dynamo's profiler (`benchmarks/profiler`):
+//! # One evaluation of the model
+//! Every value a synthesised profile holds comes from [`SynthOptions::prefill_point_ms`] (a
+//! prefill curve point) and [`SynthOptions::decode_point_ms`] (a decode surface point), and so
+//! does every value `profile fit-roofline` fits ([`super::fit`]): the fit compares the measured
+//! points with exactly what synth would tabulate there, and reports its error by querying the
+//! synthesised profile itself ([`PrefillCurve::ttft_ms`], [`DecodeSurface::itl_at`]) at the
+//! measured batch states — so the reported error is that of the profile the simulator reads.
+//!
+//! * A **prefill point** (ISL `s`) is [`Roofline::ttft_ms`]`(s)`: the prefill forward pass plus
+//!   the per-request `ttft_ms`, as a measured TTFT at concurrency 1 holds it (the simulator's
+//!   step model separates that latency from the engine step; see
+//!   [`crate::profile::step_model`]). With [`SynthOptions::exclude_ttft_overhead`] the
+//!   `ttft_ms` is left out.
+//! * A **decode point** at batch state (B requests holding X KV tokens, on a sweep row of
+//!   context `y = X / B`) is, by default ([`DecodeSurfaceKind::ProfilerSweep`]), what Dynamo's
+//!   profiler decode sweep measures there ([`Roofline::profiler_decode_ms`]: the decode step plus
+//!   the `interference` share of the prefills of the requests the closed loop replaces) — the
+//!   same quantity the measured profiles hold, so a synthesised profile stands in for a measured
+//!   one wherever slasim resolves profiles, and its surface is what `fit-roofline` fitted the
+//!   measured surfaces with. [`DecodeSurfaceKind::Step`] writes the pure decode step
+//!   ([`Roofline::decode_ms`]) instead, for simulations that recreate the benchmark's prefills
+//!   themselves (the silicon fit, [`super::silicon`]). With the uncalibrated factors
+//!   (`interference` at the bottom of its range) the two differ by < 0.1 %.
+//!
+//! # Grids
 //! * **prefill**: ISL from 100 to the maximum context in 17 evenly spaced points (rounded to
-//!   whole tokens), TTFT from [`Roofline::ttft_ms`], throughput `ISL / TTFT · 1000 / TP`
-//!   (tokens/s/GPU, the profiler's definition);
-//! * **decode**: rows of constant context `y = isl + osl/2` for `isl` evenly spaced from 100 to
-//!   `max_context − osl` (`osl` 500, the profiler's default), and in each row batch sizes `n`
-//!   evenly spaced from 1 to the number of such requests that fit in the KV cache (capped at
-//!   [`SynthOptions::max_batch`]), rounded and de-duplicated. Each point is
+//!   whole tokens; Dynamo's profiler grid), throughput `ISL / TTFT · 1000 / TP` (tokens/s/GPU,
+//!   the profiler's definition). The curve is smooth (linear plus the quadratic attention term,
+//!   which [`PrefillCurve`] interpolates), so 17 points reproduce the model within 0.02 % at any
+//!   ISL in range.
+//! * **decode**: rows of constant context `y = isl + osl/2` (`osl` 500, the profiler's default)
+//!   for [`SynthOptions::decode_rows`] ISLs spaced **geometrically** from 100 to
+//!   `max_context − osl`; in each row batch sizes from 1 to `n_max = min(max_batch,
+//!   ⌊MAX_KV_USAGE · max_kv_tokens / y⌋)`, the union of [`SynthOptions::decode_points`] evenly
+//!   spaced and as many geometrically spaced values (rounded, de-duplicated). Each point is
 //!   `x_kv_usage = n·y / max_kv_tokens`, `y_context_length = y`, ITL from
-//!   [`Roofline::decode_ms`]`(n, n·y)` — the pure decode step, which is what the simulator
-//!   expects (it adds the prefill work of mixed iterations itself) — or, with
-//!   [`SynthOptions::profiler_decode`], what Dynamo's closed-loop sweep would measure
-//!   ([`Roofline::profiler_decode_ms`]); throughput `n / ITL · 1000 / TP`.
+//!   [`SynthOptions::decode_point_ms`]`(n, n·y, y)`, throughput `n / ITL · 1000 / TP`.
+//!
+//!   Why this layout: the simulator reads the surface at a batch state (B, X) by blending the
+//!   two rows that bracket the mean context `X / B`, each **at the same batch size B**
+//!   ([`DecodeSurface`]). A row must therefore hold every batch size a state between it and its
+//!   neighbour can have: with rows at most a factor 1.5 apart in context and batches up to
+//!   kv_usage 1.5 (the loader's bound, [`MAX_KV_USAGE`]), every state that fits in the KV cache
+//!   (X ≤ max_kv_tokens) between the first and the last row is bracketed by two rows that both
+//!   reach its batch size (the points above kv_usage 1 are unreachable states that only support
+//!   the interpolation). Geometric rows put that resolution where contexts are short and batches
+//!   large; the even batch points cover the linear regime at large batches, the geometric ones
+//!   the GEMM-efficiency ramp at small ones and the bend where GEMMs turn from memory- to
+//!   compute-bound. Dynamo's evenly spaced rows (8 from 350 to 130,822 tokens, 10 batch sizes
+//!   each, up to the footprint `⌊max_kv / (isl + osl)⌋`) left states such as 289 requests at
+//!   3,000 tokens bracketed by a row that stopped at 49 requests: up to 39 % off the model at the
+//!   measured Llama-3.1-8B H200 states (mean 13 %; factors fitted to the 70B profile), up to
+//!   3.8 % at the Llama-3.3-70B ones. With
+//!   this layout (32 rows, 20 + 20 batch sizes: ≤ 1,100 points) the surface is within 0.02 % of
+//!   the model on average and 0.3 % at worst at every measured state of the shipped profiles,
+//!   with the uncalibrated factors and with factors fitted to the 70B profile.
 //!
 //! The maximum context is `min(max_position_embeddings (32768 when absent), max_kv_tokens)`
 //! unless given.
@@ -38,6 +81,32 @@ use ndarray_npy::NpzWriter;
 use std::io::Cursor;
 use std::path::Path;
 
+/// What a synthesised decode surface holds at each batch state (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DecodeSurfaceKind {
+    /// What Dynamo's profiler decode sweep measures: the decode step plus the interleaved
+    /// prefills of replaced requests ([`Roofline::profiler_decode_ms`]) — the quantity of the
+    /// measured profiles and of `fit-roofline`'s fit (the default).
+    #[default]
+    ProfilerSweep,
+    /// The pure decode step ([`Roofline::decode_ms`]), for simulations that add the benchmark's
+    /// prefills themselves.
+    Step,
+}
+
+impl DecodeSurfaceKind {
+    /// The name written to `profile_meta.json` (`decode_surface`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DecodeSurfaceKind::ProfilerSweep => "profiler-sweep",
+            DecodeSurfaceKind::Step => "decode-step",
+        }
+    }
+}
+
+/// Largest context ratio between neighbouring decode rows (see the module docs).
+pub const MAX_ROW_RATIO: f64 = 1.5;
+
 /// Grid and memory settings of a synthesised profile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SynthOptions {
@@ -51,19 +120,18 @@ pub struct SynthOptions {
     pub decode_max_context: Option<u64>,
     /// Prefill grid points (Dynamo: 17).
     pub prefill_points: usize,
-    /// Decode context rows.
+    /// Decode context rows, at least (more when needed to keep neighbouring rows within
+    /// [`MAX_ROW_RATIO`] of each other in ISL).
     pub decode_rows: usize,
-    /// Batch sizes per decode row (before de-duplication).
+    /// Evenly spaced batch sizes per decode row, and as many geometrically spaced ones (before
+    /// de-duplication).
     pub decode_points: usize,
-    /// Largest batch size on the decode grid (the simulator extrapolates beyond it).
+    /// Largest batch size on the decode grid, requests (the simulator extrapolates beyond it).
     pub max_batch: u64,
     /// OSL of the decode sweep (rows sit at `isl + osl/2`), tokens (Dynamo: 500).
     pub decode_osl: u64,
-    /// Decode surface as a Dynamo profiler sweep would measure it
-    /// ([`Roofline::profiler_decode_ms`]: the step plus the interleaved prefills of replaced
-    /// requests) instead of the pure decode step time (default; what the simulator expects, as
-    /// it adds prefill work to iterations itself).
-    pub profiler_decode: bool,
+    /// What the decode surface holds (default: the profiler sweep's ITL, like measured profiles).
+    pub decode_surface: DecodeSurfaceKind,
     /// Leave the per-request `ttft_ms` overhead out of the prefill curve (for simulations that
     /// add it through the calibration's `frontend_latency_ms` instead, so it does not occupy the
     /// engine).
@@ -78,12 +146,35 @@ impl Default for SynthOptions {
             max_context: None,
             decode_max_context: None,
             prefill_points: 17,
-            decode_rows: 8,
-            decode_points: 10,
-            max_batch: 1024,
+            decode_rows: 32,
+            decode_points: 20,
+            max_batch: 4096,
             decode_osl: 500,
-            profiler_decode: false,
+            decode_surface: DecodeSurfaceKind::ProfilerSweep,
             exclude_ttft_overhead: false,
+        }
+    }
+}
+
+impl SynthOptions {
+    /// The TTFT a synthesised prefill curve holds at `isl` prompt tokens, ms (see the module
+    /// docs): [`Roofline::ttft_ms`], without `ttft_ms` under
+    /// [`SynthOptions::exclude_ttft_overhead`].
+    pub fn prefill_point_ms(&self, r: &Roofline, isl: f64) -> f64 {
+        if self.exclude_ttft_overhead {
+            r.prefill_engine_ms(isl, 0.0)
+        } else {
+            r.ttft_ms(isl)
+        }
+    }
+
+    /// The ITL a synthesised decode surface holds at `batch` requests holding `kv_tokens` KV
+    /// tokens, on a sweep row of context `row_context` tokens (`kv_tokens / batch` on the grid),
+    /// ms (see the module docs and [`DecodeSurfaceKind`]).
+    pub fn decode_point_ms(&self, r: &Roofline, batch: f64, kv_tokens: f64, row_context: f64) -> f64 {
+        match self.decode_surface {
+            DecodeSurfaceKind::ProfilerSweep => r.profiler_decode_ms(batch, kv_tokens, row_context),
+            DecodeSurfaceKind::Step => r.decode_ms(batch, kv_tokens),
         }
     }
 }
@@ -120,6 +211,40 @@ fn linspace_round(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// `n` values from `lo` to `hi` (both > 0) evenly spaced on a log axis, rounded.
+fn geomspace_round(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    if n <= 1 || hi <= lo {
+        return vec![lo.round()];
+    }
+    let k = (hi / lo).ln();
+    (0..n)
+        .map(|i| (lo * (k * i as f64 / (n - 1) as f64).exp()).round())
+        .collect()
+}
+
+/// The decode grid's row ISLs: geometric from 100 to `isl_hi`, at least `rows` of them and
+/// enough that neighbours are within [`MAX_ROW_RATIO`] (before rounding), de-duplicated.
+fn decode_row_isls(isl_hi: f64, rows: usize) -> Vec<f64> {
+    let lo = 100.0;
+    if isl_hi <= lo {
+        return vec![lo];
+    }
+    let needed = ((isl_hi / lo).ln() / MAX_ROW_RATIO.ln()).ceil() as usize + 1;
+    let mut v = geomspace_round(lo, isl_hi, rows.max(needed).max(2));
+    v.dedup();
+    v
+}
+
+/// The batch sizes of one decode row: 1 to `n_max`, `points` evenly spaced ∪ `points`
+/// geometrically spaced, sorted and de-duplicated.
+fn decode_row_batches(n_max: f64, points: usize) -> Vec<f64> {
+    let mut v = linspace_round(1.0, n_max, points.max(1));
+    v.extend(geomspace_round(1.0, n_max, points.max(1)));
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v
+}
+
 /// Computes the grids of one engine.
 pub fn synth_arrays(r: &Roofline, o: &SynthOptions) -> Result<SynthArrays> {
     if !(o.mem_util > 0.0 && o.mem_util <= 1.0) {
@@ -149,11 +274,7 @@ pub fn synth_arrays(r: &Roofline, o: &SynthOptions) -> Result<SynthArrays> {
     let mut prefill_thpt = Vec::with_capacity(prefill_isl.len());
     for &s in &prefill_isl {
         let s = s as f64;
-        let t = if o.exclude_ttft_overhead {
-            r.prefill_engine_ms(s, 0.0)
-        } else {
-            r.ttft_ms(s)
-        };
+        let t = o.prefill_point_ms(r, s);
         prefill_ttft.push(t);
         prefill_thpt.push(s / t * 1000.0 / tp);
     }
@@ -165,26 +286,22 @@ pub fn synth_arrays(r: &Roofline, o: &SynthOptions) -> Result<SynthArrays> {
     let mut y = Vec::new();
     let mut z = Vec::new();
     let mut zt = Vec::new();
-    let mut rows: Vec<f64> = linspace_round(100.0, isl_hi, o.decode_rows.max(1));
-    rows.dedup();
-    for isl in rows {
+    let kv = max_kv as f64;
+    for isl in decode_row_isls(isl_hi, o.decode_rows) {
         let ctx = isl + osl / 2.0;
-        let fit = ((max_kv as f64) / (isl + osl)).floor().min(o.max_batch as f64);
-        if fit < 1.0 {
+        // (the margin keeps n_max · ctx / kv at or below the bound after rounding)
+        let n_max = (MAX_KV_USAGE * kv / ctx * (1.0 - 1e-12))
+            .floor()
+            .min(o.max_batch as f64);
+        if n_max < 1.0 {
             continue;
         }
-        let mut ns = linspace_round(1.0, fit, o.decode_points.max(1));
-        ns.dedup();
-        for n in ns {
-            let u = n * ctx / max_kv as f64;
+        for n in decode_row_batches(n_max, o.decode_points) {
+            let u = n * ctx / kv;
             if u > MAX_KV_USAGE {
                 continue;
             }
-            let itl = if o.profiler_decode {
-                r.profiler_decode_ms(n, n * ctx, ctx)
-            } else {
-                r.decode_ms(n, n * ctx)
-            };
+            let itl = o.decode_point_ms(r, n, n * ctx, ctx);
             x.push(u);
             y.push(ctx);
             z.push(itl);
