@@ -204,8 +204,10 @@ fn warnings(targets: &[&Target], ids: &[ParamId]) -> Vec<String> {
                     )
                     && (id.param == "prefill_time_scale" || partner == "prefill_time_scale") =>
             {
-                "runs of one prompt length do not tell prefill engine time from latency on the TTFT path (both add \
-                 the same to TTFT): add an idle run at another ISL"
+                "runs of one prompt length do not tell prefill engine time from time that does not grow with the \
+                 prompt (latency on the TTFT path, the hand-off): add an idle run at another ISL; and if no run \
+                 saturates the prefill workers, the prefill side's capacity is not pinned either: add a saturated \
+                 run (a concurrency at which output throughput stops growing)"
                     .to_string()
             }
             "frontend_latency_ms" if capacity_partner => {

@@ -533,7 +533,12 @@ fn physical_parameters_are_fitted_back_from_idle_and_saturation() {
     let second_isl = disagg_truth_runs(dir.path(), &truth, 6000, &[1]);
     let fit = |fitted: Vec<PathBuf>, report: &Path| {
         let mut args = hw_args("--hw-run", &fitted);
-        args.extend(hw_args("--holdout", &[runs[1].clone(), runs[3].clone()]));
+        let held: Vec<PathBuf> = [&runs[1], &runs[3]]
+            .into_iter()
+            .filter(|r| !fitted.contains(r))
+            .cloned()
+            .collect();
+        args.extend(hw_args("--holdout", &held));
         args.extend(
             [
                 "--fit",
@@ -575,6 +580,19 @@ fn physical_parameters_are_fitted_back_from_idle_and_saturation() {
         .clone();
     assert_eq!(ps["pinned"], false, "{ps}");
     assert!(stderr.contains("add an idle run at another ISL"), "{stderr}");
+    // idle + medium (c2 keeps the prefill worker about half busy; c4 already saturates it, as
+    // the real medium run does): the capacity is named as unpinned
+    let medium = disagg_truth_runs(dir.path(), &truth, 2048, &[2]);
+    let (_, stderr) = fit(
+        vec![runs[0].clone(), medium[0].clone()],
+        &dir.path().join("medium.json"),
+    );
+    assert!(
+        stderr.contains("prefill_time_scale")
+            && stderr.contains("capacity is not pinned")
+            && stderr.contains("saturated run"),
+        "{stderr}"
+    );
     // and an idle run at a second prompt length pins every parameter
     let mut fitted = vec![runs[0].clone(), runs[2].clone()];
     fitted.extend(second_isl);
