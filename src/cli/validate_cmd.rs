@@ -1,8 +1,8 @@
 //! `slasim validate`: the accuracy report over the real data the project ships (see
 //! [`crate::validate`]).
 
+use crate::cli::args::{json_out, json_to_stdout, JsonOut};
 use crate::error::{Error, Result};
-use crate::output::write_json;
 use crate::profile::step_model::StepModelKind;
 use crate::sim::deployment::FirstToken;
 use crate::sim::variability::Variability;
@@ -30,9 +30,10 @@ pub struct ValidateArgs {
     /// Also print every row: measured, predicted, error.
     #[arg(long)]
     pub rows: bool,
-    /// Write the report (rows, summary, checks) as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    /// Write the report (rows, summary, checks) as JSON to FILE; with no FILE (or `-`), print it
+    /// to stdout instead of the tables.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", value_parser = json_out)]
+    pub json: Option<JsonOut>,
     /// Draw predicted vs measured (log-log, one colour per set) to FILE.png or FILE.svg.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
@@ -92,14 +93,17 @@ pub fn run(a: ValidateArgs) -> Result<i32> {
             .transpose()?,
     };
     let v = validate(&opts)?;
-    println!("settings: {}", v.settings);
-    print!("{}", report::table(&v));
-    if a.rows {
-        print!("{}", report::rows_table(&v));
+    let text = !json_to_stdout(&a.json);
+    if text {
+        println!("settings: {}", v.settings);
+        print!("{}", report::table(&v));
+        if a.rows {
+            print!("{}", report::rows_table(&v));
+        }
     }
     let checks: Vec<Check> = limits.map(|l| thresholds::check(&v.summary, &l)).unwrap_or_default();
     let failed: Vec<&Check> = checks.iter().filter(|c| !c.pass).collect();
-    if a.check {
+    if a.check && text {
         println!();
         for c in &checks {
             match c.mape_pct {
@@ -119,13 +123,13 @@ pub fn run(a: ValidateArgs) -> Result<i32> {
             checks.len()
         );
     }
-    if let Some(p) = &a.json {
+    if let Some(out) = &a.json {
         let mut j = serde_json::to_value(&v).map_err(|e| Error::data("(report)", "(json)", e.to_string()))?;
         if a.check {
             j["checks"] =
                 serde_json::to_value(&checks).map_err(|e| Error::data("(report)", "(json)", e.to_string()))?;
         }
-        write_json(p, &j)?;
+        out.write(&j)?;
     }
     #[cfg(feature = "plot")]
     if let Some(p) = &a.plot {

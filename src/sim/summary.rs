@@ -123,6 +123,7 @@ pub fn summary_json(spec: &SimSpec, out: &SimOutcome) -> Value {
         "workload": workload_json(&spec.workload),
         "sla": { "ttft_ms": spec.sla.ttft_ms, "itl_ms": spec.sla.itl_ms },
         "calibration": serde_json::to_value(&spec.calibration).unwrap_or(Value::Null),
+        "variability": { "step_cv": spec.variability.step_cv, "latency_cv": spec.variability.latency_cv },
         "metrics": metrics,
     })
 }

@@ -28,5 +28,7 @@ mod sim_properties;
 mod simulate_cli;
 mod sweep;
 mod sweep_checkpoint;
+mod validate_cli;
+mod variability_cli;
 mod verify_cli;
 mod workload_trace;
