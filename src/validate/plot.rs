@@ -72,7 +72,7 @@ fn draw_set<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, set: &SetResult) 
     let fmt = |v: &f64| tick(*v, v.abs().max(f64::MIN_POSITIVE) * 1000.0);
     chart
         .configure_mesh()
-        .x_desc("measured (ms; throughput tokens/s)")
+        .x_desc("measured: circle TTFT, triangle TPOT, square E2E (ms); diamond throughput (tok/s); hollow = fitted on")
         .y_desc("predicted")
         .axis_desc_style((FONT, 14))
         .label_style((FONT, 12))
