@@ -112,11 +112,12 @@ fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
             return None;
         }
         a.swap(col, piv);
-        for i in 0..m {
+        let pivot_row = a[col].clone();
+        for (i, row) in a.iter_mut().enumerate() {
             if i != col {
-                let f = a[i][col] / a[col][col];
-                for j in col..=m {
-                    a[i][j] -= f * a[col][j];
+                let f = row[col] / pivot_row[col];
+                for (x, p) in row[col..=m].iter_mut().zip(&pivot_row[col..=m]) {
+                    *x -= f * p;
                 }
             }
         }

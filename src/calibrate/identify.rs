@@ -270,12 +270,13 @@ fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         for v in m[col].iter_mut() {
             *v /= d;
         }
-        for i in 0..n {
+        let pivot_row = m[col].clone();
+        for (i, row) in m.iter_mut().enumerate() {
             if i != col {
-                let f = m[i][col];
+                let f = row[col];
                 if f != 0.0 {
-                    for j in 0..2 * n {
-                        m[i][j] -= f * m[col][j];
+                    for (x, p) in row.iter_mut().zip(&pivot_row) {
+                        *x -= f * p;
                     }
                 }
             }
@@ -293,9 +294,9 @@ mod tests {
         let a = vec![vec![4.0, 2.0], vec![2.0, 3.0]];
         let inv = invert(&a).unwrap();
         // a · inv = I
-        for i in 0..2 {
+        for (i, row) in a.iter().enumerate() {
             for j in 0..2 {
-                let v: f64 = (0..2).map(|k| a[i][k] * inv[k][j]).sum();
+                let v: f64 = row.iter().zip(&inv).map(|(x, r)| x * r[j]).sum();
                 assert!((v - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
             }
         }

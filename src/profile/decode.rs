@@ -300,7 +300,7 @@ impl DecodeSurface {
     /// the fit plus the residual of the bracketing rows at the same batch size (see the module
     /// docs). Exact at every measured batch state.
     pub fn itl_at(&self, batch: f64, kv_tokens: f64) -> f64 {
-        if !(batch > 0.0) || !kv_tokens.is_finite() {
+        if batch.is_nan() || batch <= 0.0 || !kv_tokens.is_finite() {
             return self.fit.fixed_ms.max(1e-3);
         }
         let context = kv_tokens / batch;

@@ -12,6 +12,7 @@
 //! precomputed when the generator is built; ~10–20 ns per request for Poisson + fixed lengths).
 
 mod arrivals;
+pub mod content;
 mod lengths;
 mod rate_schedule;
 pub mod rng;
@@ -22,7 +23,7 @@ pub use lengths::{LengthDist, LengthModel, RequestShape, MAX_TOKENS};
 pub use rate_schedule::{load_rate_schedule, parse_rate_schedule};
 pub use rng::{stream, sub_stream, Stream};
 pub use trace::{
-    resolve_trace, shipped_trace, shipped_trace_bytes, Trace, TraceRow, COL_ARRIVED_AT, COL_DECODE, COL_PREFILL,
+    resolve_trace, shipped_trace, shipped_trace_bytes, Trace, TraceBlockIds, TraceRow, COL_ARRIVED_AT, COL_DECODE, COL_PREFILL,
     SHIPPED_TRACES,
 };
 

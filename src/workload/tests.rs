@@ -32,6 +32,7 @@ fn gap_stats(times: &[u64]) -> (f64, f64) {
 fn trace_of(times: &[f64], lens: &[(u32, u32)]) -> Arc<Trace> {
     Arc::new(Trace {
         source: "test-trace".into(),
+        prefix: None,
         rows: times
             .iter()
             .zip(lens)
@@ -282,6 +283,7 @@ fn real_trace_replay_matches_file_times() {
 fn trace_lengths_with_poisson_arrivals_and_closed_loop() {
     let trace = Arc::new(Trace {
         source: "lengths".into(),
+        prefix: None,
         rows: vec![
             TraceRow {
                 arrived_at_s: None,
@@ -509,6 +511,7 @@ fn bad_specs_name_the_flag() {
                 s.load = LoadSpec::OpenLoop(ArrivalPattern::Trace);
                 s.trace = Some(Arc::new(Trace {
                     source: "lens.csv".into(),
+                    prefix: None,
                     rows: vec![TraceRow {
                         arrived_at_s: None,
                         isl: 1,

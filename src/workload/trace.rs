@@ -31,6 +31,20 @@ pub struct Trace {
     pub source: String,
     /// The requests, in file order (arrival order when arrival times are present).
     pub rows: Vec<TraceRow>,
+    /// Prefix block ids per row (Mooncake's `hash_ids`), when the trace has them.
+    pub prefix: Option<TraceBlockIds>,
+}
+
+/// Prefix block ids of a trace's rows: equal ids mean equal content (see
+/// [`crate::workload::content`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceBlockIds {
+    /// Tokens per id (Mooncake: 512; `--trace-block-size`).
+    pub block_tokens: u32,
+    /// Every row's ids, concatenated in row order.
+    pub ids: Vec<u64>,
+    /// Row `i`'s ids are `ids[start[i]..start[i + 1]]` (`rows.len() + 1` entries).
+    pub start: Vec<u32>,
 }
 
 fn expected_columns() -> String {
@@ -116,6 +130,18 @@ pub(crate) fn csv_headers(source: &str, rdr: &mut csv::Reader<&[u8]>, expected: 
 }
 
 impl Trace {
+    /// Tokens per prefix block id (1 when the trace has no ids).
+    pub fn block_tokens(&self) -> u32 {
+        self.prefix.as_ref().map_or(1, |p| p.block_tokens)
+    }
+
+    /// Row `row`'s prefix block ids; `None` when the trace has none or no such row.
+    pub fn block_ids(&self, row: usize) -> Option<&[u64]> {
+        let p = self.prefix.as_ref()?;
+        let (a, b) = (*p.start.get(row)? as usize, *p.start.get(row + 1)? as usize);
+        p.ids.get(a..b)
+    }
+
     /// Loads a Vidur/Splitwise processed-trace CSV file: a header row; required columns
     /// `num_prefill_tokens` and `num_decode_tokens` (whole numbers of tokens ≥ 1); optional
     /// `arrived_at` (seconds ≥ 0, non-decreasing); other columns are ignored.
@@ -201,6 +227,7 @@ impl Trace {
         Ok(Trace {
             source: source.to_string(),
             rows,
+            prefix: None,
         })
     }
 
@@ -442,6 +469,7 @@ mod tests {
         let mut t = Trace {
             source: "code".into(),
             rows: vec![],
+            prefix: None,
         };
         assert!(t.check().is_err());
         t.rows.push(TraceRow {
