@@ -9,13 +9,27 @@ use std::fmt;
 /// trace or flag may state.
 pub const MAX_TOKENS: u32 = 1_000_000;
 
-/// Token lengths of one request.
+/// Token lengths of one request, and where its content comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestShape {
     /// Input (prompt) length in tokens, ≥ 1.
     pub isl: u32,
     /// Output length in tokens (including the first token), ≥ 1.
     pub osl: u32,
+    /// Content identity for prefix caching and KV-aware routing (`None`: every prompt is new).
+    pub content: Option<super::content::ContentRef>,
+}
+
+impl RequestShape {
+    /// A request of `isl` prompt and `osl` output tokens with no content identity.
+    #[inline]
+    pub fn new(isl: u32, osl: u32) -> Self {
+        RequestShape {
+            isl,
+            osl,
+            content: None,
+        }
+    }
 }
 
 /// A request-length distribution, in tokens; samples are rounded to the nearest integer and

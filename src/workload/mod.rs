@@ -23,8 +23,8 @@ pub use lengths::{LengthDist, LengthModel, RequestShape, MAX_TOKENS};
 pub use rate_schedule::{load_rate_schedule, parse_rate_schedule};
 pub use rng::{stream, sub_stream, Stream};
 pub use trace::{
-    resolve_trace, shipped_trace, shipped_trace_bytes, Trace, TraceBlockIds, TraceRow, COL_ARRIVED_AT, COL_DECODE, COL_PREFILL,
-    SHIPPED_TRACES,
+    resolve_trace, shipped_trace, shipped_trace_bytes, Trace, TraceBlockIds, TraceRow, COL_ARRIVED_AT, COL_DECODE,
+    COL_PREFILL, SHIPPED_TRACES,
 };
 
 use crate::error::{Error, Result};
@@ -516,18 +516,17 @@ impl LengthGen {
                 osl,
                 isl_rng,
                 osl_rng,
-            } => RequestShape {
-                isl: isl.sample(isl_rng),
-                osl: osl.sample(osl_rng),
-            },
+            } => RequestShape::new(isl.sample(isl_rng), osl.sample(osl_rng)),
             LengthGen::Trace { trace, next } => {
-                let shape = trace
-                    .rows
-                    .get(*next)
-                    .map_or(RequestShape { isl: 1, osl: 1 }, |r| RequestShape {
-                        isl: r.isl,
-                        osl: r.osl,
-                    });
+                let shape = trace.rows.get(*next).map_or(RequestShape::new(1, 1), |r| RequestShape {
+                    isl: r.isl,
+                    osl: r.osl,
+                    // a trace with prefix block ids (Mooncake) names each row's content
+                    content: trace.prefix.as_ref().map(|_| content::ContentRef {
+                        content: content::Content::TraceRow { row: *next as u32 },
+                        covered_tokens: r.isl,
+                    }),
+                });
                 *next += 1;
                 if *next >= trace.rows.len() {
                     *next = 0;

@@ -202,9 +202,9 @@ fn trace_replay_times_rate_scale_and_cycling() {
     assert_eq!(
         got,
         vec![
-            (0, RequestShape { isl: 100, osl: 5 }),
-            (1_000_000_000, RequestShape { isl: 200, osl: 6 }),
-            (3_000_000_000, RequestShape { isl: 300, osl: 7 }),
+            (0, RequestShape::new(100, 5)),
+            (1_000_000_000, RequestShape::new(200, 6)),
+            (3_000_000_000, RequestShape::new(300, 7)),
         ]
     );
     assert!(g.next_arrival().is_none() && g.is_done());
@@ -247,7 +247,7 @@ fn trace_replay_times_rate_scale_and_cycling() {
     spec.lengths = LengthModel::fixed(7, 8);
     spec.requests = Some(2);
     let mut g = spec.generator().unwrap();
-    assert_eq!(g.next_arrival(), Some((0, RequestShape { isl: 7, osl: 8 })));
+    assert_eq!(g.next_arrival(), Some((0, RequestShape::new(7, 8))));
 }
 
 #[test]
@@ -263,13 +263,7 @@ fn real_trace_replay_matches_file_times() {
     for row in &trace.rows {
         let (t, shape) = g.next_arrival().unwrap();
         assert_eq!(t, (row.arrived_at_s.unwrap() * 1e9).round() as u64);
-        assert_eq!(
-            shape,
-            RequestShape {
-                isl: row.isl,
-                osl: row.osl
-            }
-        );
+        assert_eq!(shape, RequestShape::new(row.isl, row.osl));
     }
     assert!(g.next_arrival().is_none());
     // at 3x speed, one hour of trace takes ~20 minutes
@@ -304,10 +298,7 @@ fn trace_lengths_with_poisson_arrivals_and_closed_loop() {
     assert_eq!(spec.request_count(), Some(2));
     let mut g = spec.generator().unwrap();
     let shapes: Vec<RequestShape> = std::iter::from_fn(|| g.next_arrival().map(|x| x.1)).collect();
-    assert_eq!(
-        shapes,
-        vec![RequestShape { isl: 11, osl: 1 }, RequestShape { isl: 22, osl: 2 }]
-    );
+    assert_eq!(shapes, vec![RequestShape::new(11, 1), RequestShape::new(22, 2)]);
     // closed loop over the trace lengths, cycling
     let mut spec = WorkloadSpec::new(LoadSpec::Concurrency(2), LengthModel::Trace, Some(5), 0);
     spec.trace = Some(trace);
@@ -327,7 +318,7 @@ fn closed_loop_request_count() {
     assert_eq!(g.next_arrival(), None, "closed loop has no arrival times");
     let shapes: Vec<RequestShape> = std::iter::from_fn(|| g.next_shape()).collect();
     assert_eq!(shapes.len(), 100);
-    assert!(shapes.iter().all(|s| *s == RequestShape { isl: 2048, osl: 256 }));
+    assert!(shapes.iter().all(|s| *s == RequestShape::new(2048, 256)));
     assert_eq!(g.issued(), 100);
     assert_eq!(g.next_shape(), None);
     assert!(g.is_done());

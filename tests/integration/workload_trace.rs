@@ -88,7 +88,7 @@ fn lengths_only_trace_has_no_arrivals() {
     spec.trace = Some(Arc::clone(&t));
     assert_eq!(spec.request_count(), Some(1_000));
     let mut g = spec.generator().expect("closed loop over trace lengths");
-    assert_eq!(g.next_shape(), Some(RequestShape { isl: 3772, osl: 54 }));
+    assert_eq!(g.next_shape(), Some(RequestShape::new(3772, 54)));
 
     let mut replay = WorkloadSpec::new(LoadSpec::OpenLoop(ArrivalPattern::Trace), LengthModel::Trace, None, 1);
     replay.trace = Some(t);
@@ -113,13 +113,7 @@ fn shipped_trace_replays_in_order() {
         let want = row.arrived_at_s.unwrap_or(f64::NAN) / 2.0 * 1e9;
         assert!((ns as f64 - want).abs() <= 1.0, "row {n}: {ns} vs {want}");
         assert!(ns >= prev);
-        assert_eq!(
-            shape,
-            RequestShape {
-                isl: row.isl,
-                osl: row.osl
-            }
-        );
+        assert_eq!(shape, RequestShape::new(row.isl, row.osl));
         prev = ns;
         n += 1;
     }
