@@ -84,6 +84,19 @@ pub struct DeploymentFlags {
     /// prefill worker at prefill end, as a vLLM P/D proxy does).
     #[arg(long, value_enum, help_heading = "Deployment")]
     pub first_token: Option<FirstToken>,
+    /// Turn automatic prefix caching off (it is on by default on agg engines and prefill
+    /// workers, vLLM semantics, and acts on workloads that name their content: Mooncake traces,
+    /// --prefix-groups, --sessions).
+    #[arg(long, help_heading = "Deployment")]
+    pub no_prefix_cache: bool,
+    /// `--router kv`: weight of the new prefill blocks in a worker's cost, against its active KV
+    /// blocks (Dynamo's kv_overlap_score_weight; default 1.0).
+    #[arg(long, value_name = "W", help_heading = "Deployment")]
+    pub kv_overlap_weight: Option<f64>,
+    /// `--router kv`: softmax temperature over the workers' normalised costs (default 0: the
+    /// lowest cost wins; ties go to the lowest index).
+    #[arg(long, value_name = "T", help_heading = "Deployment")]
+    pub router_temperature: Option<f64>,
 }
 
 impl DeploymentFlags {
@@ -107,6 +120,9 @@ impl DeploymentFlags {
             prefill_kv_capacity_tokens: None,
             step_model: self.step_model,
             first_token: self.first_token,
+            prefix_cache: if self.no_prefix_cache { Some(false) } else { None },
+            kv_overlap_weight: self.kv_overlap_weight,
+            router_temperature: self.router_temperature,
         }
     }
 

@@ -286,9 +286,13 @@ pub fn results_table(specs: &[SimSpec], outcomes: &[SimOutcome]) -> String {
         "SLA %".into(),
         "preempt".into(),
     ]];
+    let cached = outcomes.iter().any(|o| o.prefix_cache_hit_rate().is_some());
+    if cached {
+        rows[0].push("prefix hit %".into());
+    }
     for (s, o) in specs.iter().zip(outcomes) {
         let m = &o.metrics;
-        rows.push(vec![
+        let mut row = vec![
             load_label(&s.workload),
             m.requests_completed.to_string(),
             format!("{:.1}", m.ttft_ms.p50),
@@ -302,7 +306,38 @@ pub fn results_table(specs: &[SimSpec], outcomes: &[SimOutcome]) -> String {
             format!("{:.3}", m.goodput_req_s),
             format!("{:.1}", m.sla_hit_rate * 100.0),
             m.preemptions.to_string(),
-        ]);
+        ];
+        if cached {
+            row.push(
+                o.prefix_cache_hit_rate()
+                    .map_or("-".into(), |r| format!("{:.1}", r * 100.0)),
+            );
+        }
+        rows.push(row);
     }
-    text_table(&rows)
+    let mut out = text_table(&rows);
+    if cached {
+        for (s, o) in specs.iter().zip(outcomes) {
+            let per: Vec<String> = o
+                .prefix_cache
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let rate = if c.lookup_tokens > 0 {
+                        format!("{:.1} %", 100.0 * c.hit_tokens as f64 / c.lookup_tokens as f64)
+                    } else {
+                        "-".into()
+                    };
+                    format!("engine {i} {rate} ({} evictions)", c.evictions)
+                })
+                .collect();
+            out.push_str(&format!(
+                "{}: prefix cache hit rate (prompt tokens) per engine: {}; prefill tokens computed {}\n",
+                load_label(&s.workload),
+                per.join(", "),
+                o.prefill_tokens_computed
+            ));
+        }
+    }
+    out
 }

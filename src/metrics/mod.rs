@@ -61,6 +61,8 @@ pub struct RequestRecord {
     pub osl: u32,
     /// Times it was preempted (KV recompute).
     pub preemptions: u32,
+    /// Prompt tokens served from the prefix cache (not prefilled) at its latest admission.
+    pub cached_tokens: u32,
 }
 
 impl RequestRecord {

@@ -8,7 +8,9 @@
 //! * Vidur `request_metrics.csv` names with Vidur's units (seconds): `prefill_e2e_time` (TTFT, s),
 //!   `decode_time_execution_plus_preemption_normalized` ((E2E − TTFT) / osl, s per token — Vidur
 //!   normalises by the number of decode tokens; empty when osl = 0), `request_e2e_time` (s),
-//!   `request_scheduling_delay` (s), `request_num_restarts` (= preemptions).
+//!   `request_scheduling_delay` (s), `request_num_restarts` (= preemptions);
+//! * `cached_prefix_tokens`: prompt tokens served from the prefix cache (not prefilled) at the
+//!   request's latest admission.
 //!
 //! Numbers are written in Rust's shortest round-trip decimal form (no exponent), so the bytes
 //! are deterministic.
@@ -19,7 +21,7 @@ use crate::output::write_atomic;
 use std::path::Path;
 
 /// Header of the per-request CSV, in column order.
-pub const REQUESTS_CSV_COLUMNS: [&str; 15] = [
+pub const REQUESTS_CSV_COLUMNS: [&str; 16] = [
     "request_id",
     "arrived_at",
     "request_num_prefill_tokens",
@@ -35,6 +37,7 @@ pub const REQUESTS_CSV_COLUMNS: [&str; 15] = [
     "request_e2e_time",
     "request_scheduling_delay",
     "request_num_restarts",
+    "cached_prefix_tokens",
 ];
 
 /// The per-request CSV as bytes (header + one row per record, sorted by id; records with equal
@@ -50,7 +53,7 @@ pub fn requests_csv_bytes(records: &[RequestRecord], sla: &Sla) -> Result<Vec<u8
     for r in sorted {
         let ttft_ns = r.ttft_ns();
         let decode_ns = r.e2e_ns().saturating_sub(ttft_ns);
-        let row: [String; 15] = [
+        let row: [String; 16] = [
             r.id.to_string(),
             (r.arrival_ns as f64 / NS_PER_S).to_string(),
             r.isl.to_string(),
@@ -70,6 +73,7 @@ pub fn requests_csv_bytes(records: &[RequestRecord], sla: &Sla) -> Result<Vec<u8
             (r.e2e_ns() as f64 / NS_PER_S).to_string(),
             (r.scheduling_delay_ns() as f64 / NS_PER_S).to_string(),
             r.preemptions.to_string(),
+            r.cached_tokens.to_string(),
         ];
         w.write_record(&row).map_err(csv_err)?;
     }

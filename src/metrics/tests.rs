@@ -17,6 +17,7 @@ fn rec(id: u64, arrival: u64, sched: u64, first: u64, done: u64, isl: u32, osl: 
         isl,
         osl,
         preemptions: pre,
+        cached_tokens: 0,
     }
 }
 
@@ -88,6 +89,7 @@ fn random_records(n: usize, seed: u64) -> Vec<RequestRecord> {
                 isl: 1 + (g.next() * 8192.0) as u32,
                 osl,
                 preemptions: u32::from(g.next() < 0.05),
+                cached_tokens: 0,
             }
         })
         .collect()
@@ -111,6 +113,7 @@ fn itl_follows_the_aiperf_definition() {
         isl: 1,
         osl: 4,
         preemptions: 0,
+        cached_tokens: 0,
     };
     assert_relative_eq!(r.itl_ms().unwrap_or(0.0), 10.000001 / 3.0, max_relative = 1e-15);
 }
@@ -217,6 +220,7 @@ fn empty_and_degenerate_runs_have_no_nan() {
             isl: 10,
             osl: 0,
             preemptions: 0,
+            cached_tokens: 0,
         },
     ];
     for c in [MetricsCollector::exact(), MetricsCollector::streaming()] {
@@ -492,7 +496,7 @@ fn requests_csv_header_and_rows() {
         "request_id,arrived_at,request_num_prefill_tokens,request_num_decode_tokens,ttft_ms,itl_ms,e2e_ms,\
          scheduling_delay_ms,preemptions,meets_sla,prefill_e2e_time,\
          decode_time_execution_plus_preemption_normalized,request_e2e_time,request_scheduling_delay,\
-         request_num_restarts"
+         request_num_restarts,cached_prefix_tokens"
     );
     // r1: TTFT 100 ms, ITL 12 ms, E2E 208 ms, delay 10 ms; decode 108 ms / 10 tokens.
     assert_eq!(lines[1], "1,0,2048,10,100,12,208,10,0,true,0.1,0.0108,0.208,0.01,0");

@@ -151,6 +151,14 @@ pub struct Deployment {
     /// KV-cache bytes per token of the whole model (all layers and KV heads), from the model
     /// card when the profile names one; sizes KV transfers (`kv_transfer_gbps`).
     pub kv_bytes_per_token: Option<f64>,
+    /// Automatic prefix caching on agg engines and prefill workers (default on; it only acts on
+    /// requests whose workload names their content; see [`super::prefix_cache`]).
+    pub prefix_cache: bool,
+    /// `kv` router: weight of the new prefill blocks in a worker's cost (Dynamo's
+    /// `kv_overlap_score_weight`, default 1.0).
+    pub kv_overlap_weight: f64,
+    /// `kv` router: softmax temperature over the normalised costs (0 = lowest cost wins).
+    pub router_temperature: f64,
 }
 
 impl Deployment {
@@ -181,6 +189,7 @@ impl Deployment {
             "block_size": self.block_size, "chunked_prefill": self.chunked_prefill,
             "scheduler": self.scheduler.to_string(), "router": self.router.to_string(),
             "step_model": self.step_model.to_string(), "first_token": self.first_token.to_string(),
+            "prefix_cache": self.prefix_cache,
             "kv_capacity_tokens": self.decode.kv_capacity_tokens,
             "num_gpus": self.num_gpus(),
         })
@@ -238,10 +247,16 @@ pub struct DeploymentOptions {
     pub step_model: Option<StepModelKind>,
     /// Disagg: where the first token comes from (default decode, Dynamo's path).
     pub first_token: Option<FirstToken>,
+    /// Automatic prefix caching (default true).
+    pub prefix_cache: Option<bool>,
+    /// `kv` router: weight of new prefill blocks in the cost (default 1.0, ≥ 0).
+    pub kv_overlap_weight: Option<f64>,
+    /// `kv` router: softmax temperature (default 0 = deterministic, ≥ 0).
+    pub router_temperature: Option<f64>,
 }
 
 /// The command-line flag of each deployment key (TOML name), for attributing errors.
-pub const KEY_FLAGS: [(&str, &str); 16] = [
+pub const KEY_FLAGS: [(&str, &str); 19] = [
     ("profile", "--profile"),
     ("mode", "--mode"),
     ("tp", "--tp"),
@@ -258,6 +273,9 @@ pub const KEY_FLAGS: [(&str, &str); 16] = [
     ("router", "--router"),
     ("kv_capacity_tokens", "--kv-capacity"),
     ("prefill_kv_capacity_tokens", "prefill_kv_capacity_tokens"),
+    ("prefix_cache", "--no-prefix-cache"),
+    ("kv_overlap_weight", "--kv-overlap-weight"),
+    ("router_temperature", "--router-temperature"),
 ];
 
 /// Which values of a layered deployment (a file overridden by flags) came from the file, so an
@@ -340,7 +358,10 @@ impl DeploymentOptions {
             kv_capacity_tokens,
             prefill_kv_capacity_tokens,
             step_model,
-            first_token
+            first_token,
+            prefix_cache,
+            kv_overlap_weight,
+            router_temperature
         )
     }
 
@@ -367,7 +388,10 @@ impl DeploymentOptions {
             kv_capacity_tokens,
             prefill_kv_capacity_tokens,
             step_model,
-            first_token
+            first_token,
+            prefix_cache,
+            kv_overlap_weight,
+            router_temperature
         )
     }
 
@@ -492,6 +516,21 @@ impl DeploymentOptions {
                 ));
             }
         }
+        let router_knob = |flag: &str, v: Option<f64>, default: f64| -> Result<f64> {
+            match v {
+                Some(x) if !(x.is_finite() && x >= 0.0) => {
+                    Err(Error::usage(flag, format!("is {x}; expected a number ≥ 0")))
+                }
+                Some(_) if router != RouterPolicy::Kv => Err(Error::usage(
+                    flag,
+                    format!("applies to the KV-aware router; the router here is {router} (add --router kv)"),
+                )),
+                Some(x) => Ok(x),
+                None => Ok(default),
+            }
+        };
+        let kv_overlap_weight = router_knob("--kv-overlap-weight", self.kv_overlap_weight, 1.0)?;
+        let router_temperature = router_knob("--router-temperature", self.router_temperature, 0.0)?;
         Ok(Deployment {
             profile: profile.name.clone(),
             model: profile.model.clone(),
@@ -511,6 +550,9 @@ impl DeploymentOptions {
             step_model: self.step_model.unwrap_or_default(),
             first_token: self.first_token.unwrap_or_default(),
             kv_bytes_per_token: kv_bytes_per_token(profile),
+            prefix_cache: self.prefix_cache.unwrap_or(true),
+            kv_overlap_weight,
+            router_temperature,
         })
     }
 }

@@ -31,10 +31,13 @@ use super::batch::DecodeBatch;
 use super::calibration::Calibration;
 use super::deployment::{Deployment, EngineSpec, FirstToken, Mode, SchedulerKind};
 use super::kv::KvBlockPool;
-use super::request::{Phase, RequestSlab};
+use super::prefix_cache::PrefixCache;
+use super::request::{Phase, Req, RequestSlab};
 use super::variability::StepJitter;
 use crate::profile::step_model::StepModel;
 use crate::profile::{DecodeSurface, PrefillCurve, Role};
+use crate::workload::content::BlockHashes;
+use crate::workload::Trace;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -80,6 +83,10 @@ pub struct EngineParams {
     /// Disagg on Dynamo's path: the prefill worker emits no token and the decode worker's first
     /// step emits the first one.
     pub first_token_on_decode: bool,
+    /// Automatic prefix caching (agg engines and prefill workers; see [`super::prefix_cache`]).
+    pub prefix_cache: bool,
+    /// The workload's trace, whose rows' prefix block ids name request content.
+    pub trace: Option<Arc<Trace>>,
 }
 
 impl EngineParams {
@@ -115,6 +122,8 @@ impl EngineParams {
                 0.0
             },
             first_token_on_decode: dep.mode == Mode::Disagg && dep.first_token == FirstToken::Decode,
+            prefix_cache: dep.prefix_cache && spec.role != Role::Decode,
+            trace: None,
         }
     }
 }
@@ -162,6 +171,12 @@ pub struct Engine {
     pub tokens_generated: u64,
     /// Most KV blocks ever in use at once.
     pub peak_kv_blocks: u64,
+    /// Prompt tokens prefilled (computed, not served from the prefix cache).
+    pub prefill_tokens_computed: u64,
+    /// Prefix cache (when enabled for this engine).
+    pub cache: Option<PrefixCache>,
+    /// Scratch buffer for block hashes (tail-first release).
+    hash_buf: Vec<u64>,
     /// Multiplicative jitter of iteration times (seeded; 1 when variability is off).
     jitter: StepJitter,
     // Current iteration:
@@ -178,6 +193,7 @@ pub struct Engine {
 impl Engine {
     /// A new idle engine.
     pub fn new(p: EngineParams, kv_capacity_tokens: u64, block_size: u32, jitter: StepJitter) -> Self {
+        let cache = p.prefix_cache.then(PrefixCache::new);
         Engine {
             p,
             kv: KvBlockPool::new(kv_capacity_tokens, block_size),
@@ -192,6 +208,9 @@ impl Engine {
             preemptions: 0,
             tokens_generated: 0,
             peak_kv_blocks: 0,
+            prefill_tokens_computed: 0,
+            cache,
+            hash_buf: Vec::new(),
             jitter,
             chunks: Vec::new(),
             iter_has_decode: false,
@@ -223,6 +242,88 @@ impl Engine {
         } else {
             b
         }
+    }
+
+    /// Takes `n` blocks from the pool, evicting free cached blocks (least recently freed first)
+    /// when the never-cached free blocks do not suffice; the caller has checked
+    /// [`KvBlockPool::free`] (which counts free cached blocks as free).
+    #[inline]
+    fn alloc_blocks(&mut self, n: u64) {
+        if let Some(c) = &mut self.cache {
+            let uncached = self.kv.free() - c.cached_free();
+            if n > uncached {
+                c.evict(n - uncached);
+            }
+        }
+        self.kv.alloc(n);
+    }
+
+    /// Prefix-cache lookup for admitting `r` (target `prefill_target` tokens): (leading blocks
+    /// cached, of which free). At least one token is always computed.
+    #[inline]
+    fn cache_probe(&self, r: &Req) -> (u32, u32) {
+        match (&self.cache, r.content) {
+            (Some(c), Some(content)) if r.prefill_target > 0 => {
+                let max = (r.prefill_target - 1) / self.kv.block_size;
+                c.probe(
+                    BlockHashes::new(content, self.kv.block_size, self.p.trace.as_deref()),
+                    max,
+                )
+            }
+            _ => (0, 0),
+        }
+    }
+
+    /// Releases the `total` KV blocks `slot` holds: its prefix-cache references (blocks left
+    /// unused become free cached blocks) and its private blocks; when it `completed`, its full
+    /// blocks of known content it never registered (generated tokens of a session) are cached
+    /// as free blocks, up to `kv_tokens` tokens of KV. Tail first, so tails are evicted first.
+    fn release_request(&mut self, reqs: &mut RequestSlab, slot: u32, total: u64, kv_tokens: u64, completed: bool) {
+        let r = reqs.get_mut(slot);
+        let held = u64::from(r.prefix_blocks);
+        r.prefix_blocks = 0;
+        let (Some(cache), Some(content)) = (&mut self.cache, r.content) else {
+            self.kv.release(total);
+            return;
+        };
+        let bs = self.kv.block_size;
+        let full = kv_tokens / u64::from(bs);
+        let buf = &mut self.hash_buf;
+        buf.clear();
+        buf.extend(BlockHashes::new(content, bs, self.p.trace.as_deref()).take(full.max(held) as usize));
+        let held = held.min(buf.len() as u64);
+        if completed && (buf.len() as u64) > held {
+            cache.insert_free(buf[held as usize..].iter().rev().copied());
+        }
+        let freed = cache.release(buf[..held as usize].iter().rev().copied());
+        self.kv.release(total.saturating_sub(held) + u64::from(freed));
+    }
+
+    /// Registers the full prompt blocks `slot` has just computed (its prefill completed) in the
+    /// prefix cache; a block already cached is shared and the request's copy freed.
+    fn register_prefill(&mut self, reqs: &mut RequestSlab, slot: u32) {
+        let r = reqs.get_mut(slot);
+        let (Some(cache), Some(content)) = (&mut self.cache, r.content) else {
+            return;
+        };
+        let bs = self.kv.block_size;
+        let full = r.prefill_target / bs;
+        if full <= r.prefix_blocks {
+            return;
+        }
+        let hashes = BlockHashes::new(content, bs, self.p.trace.as_deref());
+        let known = hashes.len().min(full);
+        if known <= r.prefix_blocks {
+            return;
+        }
+        let new = hashes
+            .skip(r.prefix_blocks as usize)
+            .take((known - r.prefix_blocks) as usize);
+        let (dup, revived) = cache.register_held(new);
+        r.prefix_blocks = known;
+        // a revived entry is now in use; the request's own copy of a duplicate is freed
+        self.kv.alloc(u64::from(revived));
+        self.kv.release(u64::from(dup));
     }
 
     /// Starts an iteration at `now` if there is work; returns its duration in ns.
@@ -327,7 +428,7 @@ impl Engine {
             return;
         }
         let need = (self.batch.blocks_needed(step) as u64).min(self.kv.free());
-        self.kv.alloc(need);
+        self.alloc_blocks(need);
         self.iter_has_decode = true;
         self.iter_decode = (
             self.batch.count,
@@ -367,31 +468,54 @@ impl Engine {
                 break;
             }
             let need = self.admission_blocks(reqs, slot);
-            if need > self.kv.free() {
+            let (hits, hits_free) = self.cache_probe(reqs.get(slot));
+            // cached blocks in use cost nothing; free cached ones are taken back into use
+            if need - u64::from(hits) + u64::from(hits_free) > self.kv.free() {
                 break;
             }
             let target = reqs.get(slot).prefill_target;
-            if !chunked && target > budget && total > 0 {
+            let cached = (hits * self.kv.block_size).min(target);
+            let rem = target - cached;
+            if !chunked && rem > budget && total > 0 {
                 break;
             }
             self.waiting.pop_front();
-            self.kv.alloc(need);
+            if hits > 0 {
+                let r = reqs.get(slot);
+                if let (Some(c), Some(content)) = (&mut self.cache, r.content) {
+                    let revived = c.acquire(
+                        BlockHashes::new(content, self.kv.block_size, self.p.trace.as_deref()),
+                        hits,
+                    );
+                    self.kv.alloc(u64::from(revived));
+                }
+            }
+            self.alloc_blocks(need - u64::from(hits));
+            if let (Some(c), true) = (&mut self.cache, reqs.get(slot).content.is_some()) {
+                c.stats.lookups += 1;
+                c.stats.lookup_tokens += u64::from(target);
+                c.stats.hit_tokens += u64::from(cached);
+            }
             let r = reqs.get_mut(slot);
             r.phase = Phase::Prefilling;
-            r.prefilled = 0;
+            r.prefilled = cached;
+            r.prefix_blocks = hits;
+            r.cached_tokens = cached;
             if r.first_scheduled_ns == u64::MAX {
                 r.first_scheduled_ns = now;
             }
             let g = r.generation;
             self.prefilling.push_back(slot);
             self.running_order.push((slot, g));
-            let chunk = if chunked { target.min(budget) } else { target };
-            attention += chunk as f64 * chunk as f64;
+            let chunk = if chunked { rem.min(budget) } else { rem };
+            let p = cached as f64;
+            attention += chunk as f64 * (2.0 * p + chunk as f64);
             self.chunks.push((slot, chunk));
             total += chunk as u64;
             budget = budget.saturating_sub(chunk);
         }
         self.iter_prefill = (total, attention);
+        self.prefill_tokens_computed += total;
     }
 
     /// Preempts the newest running request; false if nothing is running.
@@ -408,14 +532,17 @@ impl Engine {
                     let progressed = (step - r.join_step) as u32;
                     let kv_now = r.kv_at_join + progressed;
                     self.batch.leave(r.join_step, r.kv_at_join);
-                    self.kv.release(self.kv.blocks_for(kv_now as u64));
                     r.generated += progressed;
+                    let blocks = self.kv.blocks_for(kv_now as u64);
+                    self.release_request(reqs, slot, blocks, u64::from(kv_now), false);
                 }
                 _ => {
-                    self.kv.release(self.kv.blocks_for(r.prefill_target as u64));
+                    let blocks = self.kv.blocks_for(r.prefill_target as u64);
                     self.prefilling.retain(|s| *s != slot);
+                    self.release_request(reqs, slot, blocks, 0, false);
                 }
             }
+            let r = reqs.get_mut(slot);
             r.generation = r.generation.wrapping_add(1);
             r.phase = Phase::Waiting;
             r.prefilled = 0;
@@ -450,10 +577,12 @@ impl Engine {
                 }
                 let remaining = r.osl - r.generated;
                 self.batch.leave(r.join_step, r.kv_at_join);
-                self.kv
-                    .release(self.kv.blocks_for(r.kv_at_join as u64 + remaining as u64));
+                let kv_tokens = r.kv_at_join as u64 + remaining as u64;
                 r.generated = r.osl;
                 r.generation = r.generation.wrapping_add(1);
+                let blocks = self.kv.blocks_for(kv_tokens);
+                // the last token's KV is never written: kv_tokens − 1 tokens hold content
+                self.release_request(reqs, slot, blocks, kv_tokens.saturating_sub(1), true);
                 self.outstanding -= 1;
                 exits.push(Exit::Completed(slot));
             }
@@ -468,6 +597,8 @@ impl Engine {
                 continue;
             }
             prefills_done += 1;
+            self.register_prefill(reqs, slot);
+            let r = reqs.get_mut(slot);
             if self.p.role == Role::Prefill && self.p.first_token_on_decode {
                 // Dynamo's path: no token here; the KV moves on and the decode worker's first
                 // step emits the first token
@@ -485,7 +616,8 @@ impl Engine {
             }
             r.generation = r.generation.wrapping_add(1);
             if r.generated >= r.osl {
-                self.kv.release(self.kv.blocks_for(r.prefill_target as u64));
+                let tokens = u64::from(r.prefill_target);
+                self.release_request(reqs, slot, self.kv.blocks_for(tokens), tokens, true);
                 self.outstanding -= 1;
                 exits.push(Exit::Completed(slot));
             } else if self.p.role == Role::Prefill {
@@ -517,8 +649,10 @@ impl Engine {
         ms_to_ns(self.p.handoff_ms * prefills_done as f64)
     }
 
-    /// Releases blocks a prefill worker held for a request whose KV transfer finished.
-    pub fn release_held(&mut self, blocks: u64) {
-        self.kv.release(blocks);
+    /// Releases the `blocks` a prefill worker held for `slot`, whose KV transfer finished (its
+    /// prompt blocks stay cached as free blocks).
+    pub fn release_held(&mut self, reqs: &mut RequestSlab, slot: u32, blocks: u64) {
+        let tokens = u64::from(reqs.get(slot).prefill_target);
+        self.release_request(reqs, slot, blocks, tokens, false);
     }
 }

@@ -53,6 +53,7 @@ pub mod engine;
 pub mod events;
 pub mod horizon;
 pub mod kv;
+pub mod prefix_cache;
 pub mod request;
 pub mod router;
 pub mod summary;
@@ -61,7 +62,7 @@ pub mod variability;
 use crate::error::{Error, Result};
 use crate::metrics::{MetricsCollector, RequestRecord, RunMetrics, Sla};
 use crate::profile::Role;
-use crate::workload::{LoadSpec, RequestShape, WorkloadSpec};
+use crate::workload::{self, LoadSpec, RequestShape, WorkloadSpec};
 use calibration::Calibration;
 use deployment::{Deployment, Mode};
 use engine::{ms_to_ns, Engine, EngineParams, Exit};
@@ -71,6 +72,10 @@ use router::{Router, WorkerLoad};
 use variability::{Jitter, Variability};
 
 pub use horizon::{HORIZON_NS, HORIZON_S};
+
+/// Sub-stream of the `Noise` stream for the KV router's softmax draws (0 is the request latency
+/// jitter, 1 + engine index each engine's step jitter).
+const ROUTER_SUB_STREAM: u64 = 1 << 40;
 
 /// How per-request metrics are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +170,24 @@ pub struct SimOutcome {
     pub peak_kv_usage: f64,
     /// KV blocks still in use at the end over all engines (0 when every request finished).
     pub kv_blocks_in_use_at_end: u64,
+    /// Prompt tokens prefilled over all engines (computed, not served from a prefix cache;
+    /// recomputes after preemption included).
+    pub prefill_tokens_computed: u64,
+    /// Prefix-cache counters per engine that has a cache (agg engines, prefill workers), in
+    /// engine order; empty when prefix caching is off.
+    pub prefix_cache: Vec<prefix_cache::PrefixCacheStats>,
+}
+
+impl SimOutcome {
+    /// Share of the prompt tokens looked up that the prefix caches served, 0..=1; `None` when no
+    /// request was looked up (no content identity in the workload, or caching off).
+    pub fn prefix_cache_hit_rate(&self) -> Option<f64> {
+        let (hit, looked) = self
+            .prefix_cache
+            .iter()
+            .fold((0u64, 0u64), |(h, l), s| (h + s.hit_tokens, l + s.lookup_tokens));
+        (looked > 0).then(|| hit as f64 / looked as f64)
+    }
 }
 
 struct Simulation<'a> {
@@ -188,6 +211,9 @@ struct Simulation<'a> {
     latency_jitter: Jitter,
     /// The first event that would have passed the horizon (the run stops there).
     past_horizon: Option<(&'static str, u64)>,
+    /// KV router: cost per worker (scratch) and the stream of its softmax draws.
+    route_costs: Vec<f64>,
+    route_rng: rand_chacha::ChaCha8Rng,
 }
 
 /// What passed the horizon, and the inputs behind that kind of delay.
@@ -227,7 +253,8 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
     let var = spec.variability;
     let seed = spec.workload.seed;
     let mut engines = Vec::new();
-    let pp = EngineParams::new(dep, &dep.prefill, cal);
+    let mut pp = EngineParams::new(dep, &dep.prefill, cal);
+    pp.trace = spec.workload.trace.clone();
     let prefill_latency_ms = pp.step.per_request_ms;
     for _ in 0..dep.prefill_workers {
         let jitter = Jitter::new(var.step_cv, seed, 1 + engines.len() as u64);
@@ -303,6 +330,8 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
         latency_ms: cal.frontend_latency_ms + prefill_latency_ms,
         latency_jitter: Jitter::new(var.latency_cv, seed, 0),
         past_horizon: None,
+        route_costs: Vec::new(),
+        route_rng: crate::workload::sub_stream(seed, crate::workload::Stream::Noise, ROUTER_SUB_STREAM),
     };
     sim.run()
 }
@@ -343,6 +372,9 @@ impl Simulation<'_> {
             held_blocks: 0,
             preemptions: 0,
             latency_ns,
+            content: shape.content,
+            prefix_blocks: 0,
+            cached_tokens: 0,
             generation: 0,
             phase: Phase::Waiting,
         })
@@ -422,12 +454,20 @@ impl Simulation<'_> {
                 })
                 .fold(0.0, f64::max),
             kv_blocks_in_use_at_end: self.engines.iter().map(|e| e.kv.used()).sum(),
+            prefill_tokens_computed: self.engines.iter().map(|e| e.prefill_tokens_computed).sum(),
+            prefix_cache: self
+                .engines
+                .iter()
+                .filter_map(|e| e.cache.as_ref().map(|c| c.stats))
+                .collect(),
         })
     }
 
     fn route_arrival(&mut self, slot: u32, now: u64) {
         let n = self.decode_base;
-        let i = {
+        let i = if self.spec.deployment.router == router::RouterPolicy::Kv && n > 1 {
+            self.kv_route(slot, n)
+        } else {
             let engines = &self.engines;
             self.front_router.pick(n, |i| WorkerLoad {
                 outstanding: engines[i].outstanding,
@@ -458,6 +498,31 @@ impl Simulation<'_> {
         e.outstanding += 1;
         e.waiting.push_back(slot);
         self.try_start(i, now);
+    }
+
+    /// Dynamo's KV-aware choice of a worker among the first `n` for `slot` (see
+    /// [`router::kv_pick`]): cost = `kv_overlap_weight × (prompt blocks − blocks the worker has
+    /// cached) + the worker's KV blocks in use`.
+    fn kv_route(&mut self, slot: u32, n: usize) -> usize {
+        let r = *self.reqs.get(slot);
+        let dep = &self.spec.deployment;
+        let bs = dep.block_size;
+        let prompt_blocks = f64::from(r.isl) / f64::from(bs);
+        let trace = self.spec.workload.trace.as_deref();
+        self.route_costs.clear();
+        for e in &self.engines[..n] {
+            let cached = match (&e.cache, r.content) {
+                (Some(c), Some(content)) => {
+                    let max = (r.isl.max(1) - 1) / bs;
+                    c.probe(workload::content::BlockHashes::new(content, bs, trace), max).0
+                }
+                _ => 0,
+            };
+            let new_blocks = (prompt_blocks - f64::from(cached)).max(0.0);
+            self.route_costs
+                .push(dep.kv_overlap_weight * new_blocks + e.kv.used() as f64);
+        }
+        router::kv_pick(&self.route_costs, dep.router_temperature, &mut self.route_rng)
     }
 
     #[inline]
@@ -509,6 +574,7 @@ impl Simulation<'_> {
             isl: r.isl,
             osl: r.osl,
             preemptions: r.preemptions,
+            cached_tokens: r.cached_tokens,
         };
         // warm-up requests (issued first, so the lowest ids) are left out of every metric
         if r.id >= self.spec.workload.warmup_requests {
@@ -542,13 +608,14 @@ impl Simulation<'_> {
     }
 
     fn transfer_done(&mut self, slot: u32, now: u64) {
-        let r = self.reqs.get_mut(slot);
+        let r = self.reqs.get(slot);
         let (p, d, held) = (r.engine as usize, r.decode_engine as usize, r.held_blocks);
+        self.engines[p].release_held(&mut self.reqs, slot, held);
+        let r = self.reqs.get_mut(slot);
         r.held_blocks = 0;
         r.engine = d as u32;
         r.prefill_target = r.isl;
         r.phase = Phase::Waiting;
-        self.engines[p].release_held(held);
         self.engines[d].waiting.push_back(slot);
         self.try_start(d, now);
         self.try_start(p, now);

@@ -53,6 +53,12 @@ pub struct Req {
     /// jitter) plus the per-request latency of the profile of the engine that prefilled it.
     /// Its first and last tokens reach the client this long after the engine produced them.
     pub latency_ns: u64,
+    /// Content identity (prefix caching, KV-aware routing); `None`: its prompt is new.
+    pub content: Option<crate::workload::content::ContentRef>,
+    /// Leading full KV blocks it holds a prefix-cache reference on (hit or registered).
+    pub prefix_blocks: u32,
+    /// Prompt tokens found in the prefix cache at its (latest) admission.
+    pub cached_tokens: u32,
     /// Bumped whenever a heap entry for it becomes stale.
     pub generation: u32,
     /// Where it is.

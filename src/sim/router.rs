@@ -12,6 +12,10 @@ pub enum RouterPolicy {
     LeastLoaded,
     /// Worker with the lowest KV-cache usage (ties: fewest outstanding, then lowest index).
     LeastKv,
+    /// NVIDIA Dynamo's KV-aware router: lowest `kv_overlap_weight × new prefill blocks + active
+    /// KV blocks` (new prefill blocks = the prompt's blocks minus those the worker has cached),
+    /// optionally sampled by a softmax with `router_temperature` (see [`kv_pick`]).
+    Kv,
 }
 
 impl std::fmt::Display for RouterPolicy {
@@ -20,6 +24,7 @@ impl std::fmt::Display for RouterPolicy {
             RouterPolicy::RoundRobin => "round-robin",
             RouterPolicy::LeastLoaded => "least-loaded",
             RouterPolicy::LeastKv => "least-kv",
+            RouterPolicy::Kv => "kv",
         })
     }
 }
@@ -59,7 +64,9 @@ impl Router {
                 i
             }
             RouterPolicy::LeastLoaded => (0..n).min_by_key(|&i| (load(i).outstanding, i)).unwrap_or(0),
-            RouterPolicy::LeastKv => {
+            // the simulator computes the KV router's costs itself (kv_pick); without them it
+            // degrades to the active-block term alone, which least-kv orders the same way
+            RouterPolicy::LeastKv | RouterPolicy::Kv => {
                 let mut best = 0;
                 let mut bl = load(0);
                 for i in 1..n {
@@ -73,6 +80,40 @@ impl Router {
             }
         }
     }
+}
+
+/// Dynamo's KV-aware choice among workers with these `costs` (`kv_overlap_weight × new
+/// prefill blocks + active blocks`): with `temperature` 0 the lowest cost (ties: lowest index);
+/// else a draw from `softmax(−c̃ / temperature)` over the costs normalised to [0, 1]
+/// (`c̃ = (c − min) / (max − min)`, all equal when max = min), as Dynamo's router samples.
+pub fn kv_pick(costs: &[f64], temperature: f64, rng: &mut impl rand::Rng) -> usize {
+    let mut best = 0;
+    for (i, &c) in costs.iter().enumerate() {
+        if c < costs[best] {
+            best = i;
+        }
+    }
+    if temperature <= 0.0 || costs.len() <= 1 {
+        return best;
+    }
+    let (lo, hi) = (costs[best], costs.iter().copied().fold(f64::MIN, f64::max));
+    let span = hi - lo;
+    let weights: Vec<f64> = costs
+        .iter()
+        .map(|&c| {
+            let n = if span > 0.0 { (c - lo) / span } else { 0.0 };
+            (-n / temperature).exp()
+        })
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let mut x = rng.random::<f64>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    best
 }
 
 #[cfg(test)]
@@ -102,5 +143,19 @@ mod tests {
         );
         assert_eq!(Router::new(RouterPolicy::LeastLoaded).pick(2, |i| loads[i]), 1);
         assert_eq!(Router::new(RouterPolicy::LeastKv).pick(2, |i| loads[i]), 0);
+    }
+
+    #[test]
+    fn kv_pick_takes_the_lowest_cost_or_samples_by_softmax() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        assert_eq!(kv_pick(&[5.0, 2.0, 2.0, 9.0], 0.0, &mut rng), 1, "ties: lowest index");
+        let mut counts = [0usize; 3];
+        for _ in 0..3000 {
+            counts[kv_pick(&[0.0, 1.0, 1.0], 1.0, &mut rng)] += 1;
+        }
+        // weights 1, e^-1, e^-1: p0 = 1 / (1 + 2/e) ≈ 0.576
+        let p0 = counts[0] as f64 / 3000.0;
+        assert!((p0 - 0.576).abs() < 0.03, "{counts:?}");
     }
 }

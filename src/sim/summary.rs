@@ -115,6 +115,8 @@ pub fn summary_json(spec: &SimSpec, out: &SimOutcome) -> Value {
         m.insert("requests_rejected".into(), json!(out.rejected));
         m.insert("engine_iterations".into(), json!(out.iterations));
         m.insert("simulated_time_s".into(), json!(out.sim_time_s));
+        m.insert("prefix_cache_hit_rate".into(), json!(out.prefix_cache_hit_rate()));
+        m.insert("prefill_tokens_computed".into(), json!(out.prefill_tokens_computed));
     }
     json!({
         "experiment_id": experiment_id(spec),
@@ -124,6 +126,10 @@ pub fn summary_json(spec: &SimSpec, out: &SimOutcome) -> Value {
         "sla": { "ttft_ms": spec.sla.ttft_ms, "itl_ms": spec.sla.itl_ms },
         "calibration": serde_json::to_value(&spec.calibration).unwrap_or(Value::Null),
         "variability": { "step_cv": spec.variability.step_cv, "latency_cv": spec.variability.latency_cv },
+        "prefix_cache": {
+            "enabled": spec.deployment.prefix_cache,
+            "engines": serde_json::to_value(&out.prefix_cache).unwrap_or(Value::Null),
+        },
         "metrics": metrics,
     })
 }

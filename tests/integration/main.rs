@@ -19,6 +19,7 @@ mod hostile_input;
 mod metrics_output;
 mod npz_hostile;
 mod plan;
+mod prefix_cache;
 mod profile_kv;
 mod profile_plot;
 mod profile_query;

@@ -41,6 +41,7 @@ fn records() -> Vec<RequestRecord> {
                 isl: 2048,
                 osl: 256,
                 preemptions: u32::from(i == 42),
+                cached_tokens: 0,
             }
         })
         .collect()
