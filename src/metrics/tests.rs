@@ -499,10 +499,10 @@ fn requests_csv_header_and_rows() {
          request_num_restarts,cached_prefix_tokens"
     );
     // r1: TTFT 100 ms, ITL 12 ms, E2E 208 ms, delay 10 ms; decode 108 ms / 10 tokens.
-    assert_eq!(lines[1], "1,0,2048,10,100,12,208,10,0,true,0.1,0.0108,0.208,0.01,0");
-    assert_eq!(lines[2], "2,1,2048,10,600,12,708,500,2,false,0.6,0.0108,0.708,0.5,2");
+    assert_eq!(lines[1], "1,0,2048,10,100,12,208,10,0,true,0.1,0.0108,0.208,0.01,0,0");
+    assert_eq!(lines[2], "2,1,2048,10,600,12,708,500,2,false,0.6,0.0108,0.708,0.5,2,0");
     // r5: osl 1 → empty itl_ms.
-    assert_eq!(lines[5], "5,4,512,1,200,,200,50,0,true,0.2,0,0.2,0.05,0");
+    assert_eq!(lines[5], "5,4,512,1,200,,200,50,0,true,0.2,0,0.2,0.05,0,0");
 
     let dir = tempfile::tempdir().map_err(|e| e.to_string());
     let Ok(dir) = dir else { panic!("tempdir") };
