@@ -1,0 +1,309 @@
+//! The workload flags of every command that simulates (`simulate`, `sweep`): load, lengths,
+//! traces, seed; [`WorkloadFlags::workloads`] turns them into the library's [`WorkloadSpec`]s,
+//! refusing flags the chosen load would ignore.
+
+use crate::error::{Error, Result};
+use crate::workload::{self, ArrivalPattern, LengthDist, LengthModel, LoadSpec, WorkloadSpec};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Inter-arrival distribution of open-loop load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ArrivalKind {
+    /// Exponential gaps.
+    #[default]
+    Poisson,
+    /// Gamma gaps with `--cv`.
+    Gamma,
+    /// Equal gaps.
+    Constant,
+}
+
+/// Workload flags.
+#[derive(Debug, Clone, Args, Default)]
+pub struct WorkloadFlags {
+    /// Closed loop: N requests in flight, a new one sent the instant one finishes (AIPerf
+    /// `--concurrency`). Repeat (or comma-separate) to sweep.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        help_heading = "Workload"
+    )]
+    pub concurrency: Vec<i64>,
+    /// Open loop: mean request rate, req/s. Repeat (or comma-separate) to sweep.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        help_heading = "Workload"
+    )]
+    pub rps: Vec<f64>,
+    /// Inter-arrival distribution for --rps [default: poisson].
+    #[arg(long, value_enum, help_heading = "Workload")]
+    pub arrival: Option<ArrivalKind>,
+    /// Coefficient of variation of the gaps of `--arrival gamma` (1 = Poisson) [default: 1].
+    #[arg(long, help_heading = "Workload")]
+    pub cv: Option<f64>,
+    /// Time-varying Poisson rate between MIN and MAX req/s over PERIOD_S seconds
+    /// (rate(t) = MIN + (MAX−MIN)(1−cos 2πt/PERIOD)/2).
+    #[arg(long, value_name = "MIN:MAX:PERIOD_S", help_heading = "Workload")]
+    pub sinusoid: Option<String>,
+    /// Piecewise-constant rate schedule: CSV with header `start_s,rps`.
+    #[arg(long, value_name = "FILE.csv", help_heading = "Workload")]
+    pub rate_file: Option<PathBuf>,
+    /// Request trace: a shipped name (splitwise_conv, splitwise_code) or a Vidur/Splitwise CSV
+    /// (`arrived_at`, `num_prefill_tokens`, `num_decode_tokens`). Replays its arrival times
+    /// unless --rps/--concurrency/--sinusoid give the arrivals; lengths come from the trace.
+    #[arg(long, value_name = "NAME|FILE", help_heading = "Workload")]
+    pub trace: Option<String>,
+    /// Trace replay time compression: 2 replays the trace's arrival times twice as fast
+    /// [default: 1].
+    #[arg(long, help_heading = "Workload")]
+    pub trace_rate_scale: Option<f64>,
+    /// Prompt length: N, or uniform:MIN:MAX, normal:MEAN:STD, lognormal:MEAN:STD, zipf:MAX:EXP.
+    #[arg(long, default_value = "2048", help_heading = "Workload")]
+    pub isl: String,
+    /// Output length (≥ 1), same syntax as --isl.
+    #[arg(long, default_value = "256", help_heading = "Workload")]
+    pub osl: String,
+    /// Requests per run (default 100 for --concurrency, the trace length for a trace replay,
+    /// 1000 otherwise unless --duration is given).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Workload")]
+    pub requests: Option<i64>,
+    /// Open loop (--rps, --sinusoid, --rate-file, trace replay): stop arrivals after this many
+    /// seconds (≤ 10^7 s, the simulation horizon).
+    #[arg(long, value_name = "SECONDS", help_heading = "Workload")]
+    pub duration: Option<f64>,
+    /// Random seed (arrivals and lengths use separate streams derived from it).
+    #[arg(long, default_value_t = 1, help_heading = "Workload")]
+    pub seed: u64,
+    /// Warm-up requests (AIPerf --warmup-request-count): sent first, through the same load, and
+    /// left out of every metric; --requests counts the measured ones.
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Workload")]
+    pub warmup_requests: u64,
+}
+
+impl WorkloadFlags {
+    /// Rejects flags that would be silently ignored by the chosen load (exit 2, naming both
+    /// flags): `--arrival` without `--rps`; `--cv` without `--arrival gamma`;
+    /// `--trace-rate-scale` unless a trace's arrival times are replayed; `--duration` with only
+    /// closed-loop load (`--concurrency` runs stop after `--requests`).
+    fn check_applicable(&self) -> Result<()> {
+        if self.arrival.is_some() && self.rps.is_empty() {
+            return Err(Error::usage(
+                "--arrival",
+                "sets the gaps between --rps arrivals; give --rps R (the other loads have their own arrival process)",
+            ));
+        }
+        if self.cv.is_some() && self.arrival != Some(ArrivalKind::Gamma) {
+            return Err(Error::usage(
+                "--cv",
+                format!(
+                    "applies only to --arrival gamma (the arrivals here are {}); add --arrival gamma or drop --cv",
+                    match (self.arrival, self.rps.is_empty()) {
+                        (Some(ArrivalKind::Constant), _) => "--arrival constant",
+                        (_, false) => "--arrival poisson, the default",
+                        (_, true) => "not given by --rps",
+                    }
+                ),
+            ));
+        }
+        let other_arrivals =
+            !self.concurrency.is_empty() || !self.rps.is_empty() || self.sinusoid.is_some() || self.rate_file.is_some();
+        if self.trace_rate_scale.is_some() {
+            if self.trace.is_none() {
+                return Err(Error::usage(
+                    "--trace-rate-scale",
+                    "speeds up a replayed trace: it needs --trace NAME|FILE",
+                ));
+            }
+            if other_arrivals {
+                return Err(Error::usage(
+                    "--trace-rate-scale",
+                    "applies when --trace's arrival times are replayed, but --concurrency/--rps/--sinusoid/--rate-file \
+                     give the arrivals here (the trace gives only lengths)",
+                ));
+            }
+        }
+        let open_loop = !self.rps.is_empty()
+            || self.sinusoid.is_some()
+            || self.rate_file.is_some()
+            || (self.trace.is_some() && !other_arrivals);
+        if self.duration.is_some() && !open_loop {
+            return Err(Error::usage(
+                "--duration",
+                "applies to open-loop load (--rps, --sinusoid, --rate-file, trace replay); --concurrency runs stop \
+                 after --requests",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Default closed-loop levels of the embedded default (the Dynamo comparison's AIPerf levels).
+pub const DEFAULT_CONCURRENCY: [u32; 4] = [1, 4, 7, 9];
+
+impl WorkloadFlags {
+    /// True when no flag chose the load or lengths (the embedded default workload applies).
+    pub fn is_default_load(&self) -> bool {
+        self.concurrency.is_empty()
+            && self.rps.is_empty()
+            && self.sinusoid.is_none()
+            && self.rate_file.is_none()
+            && self.trace.is_none()
+            && self.isl == "2048"
+            && self.osl == "256"
+            && self.requests.is_none()
+            && self.duration.is_none()
+            && self.warmup_requests == 0
+    }
+
+    /// The workloads to run: one per --concurrency / --rps value (or one for a sinusoid, rate
+    /// file or trace; or the default concurrency levels when no load is given).
+    pub fn workloads(&self) -> Result<Vec<WorkloadSpec>> {
+        self.check_applicable()?;
+        let trace = match &self.trace {
+            Some(t) => Some(Arc::new(workload::resolve_trace(t)?)),
+            None => None,
+        };
+        let lengths = if trace.is_some() {
+            LengthModel::Trace
+        } else {
+            LengthModel::Dist {
+                isl: LengthDist::parse("--isl", &self.isl)?,
+                osl: LengthDist::parse("--osl", &self.osl)?,
+            }
+        };
+        let requests = match self.requests {
+            Some(n) if n < 1 => return Err(Error::usage("--requests", format!("must be ≥ 1, got {n}"))),
+            Some(n) => Some(n as u64),
+            None => None,
+        };
+        let mut loads: Vec<LoadSpec> = Vec::new();
+        for &c in &self.concurrency {
+            if !(1..=1_000_000).contains(&c) {
+                return Err(Error::usage(
+                    "--concurrency",
+                    format!("must be between 1 and 1000000, got {c}"),
+                ));
+            }
+            loads.push(LoadSpec::Concurrency(c as u32));
+        }
+        for &r in &self.rps {
+            if !(r.is_finite() && r > 0.0) {
+                return Err(Error::usage(
+                    "--rps",
+                    format!("must be a positive rate in req/s, got {r}"),
+                ));
+            }
+            loads.push(LoadSpec::OpenLoop(match self.arrival.unwrap_or_default() {
+                ArrivalKind::Poisson => ArrivalPattern::Poisson { rps: r },
+                ArrivalKind::Gamma => ArrivalPattern::Gamma {
+                    rps: r,
+                    cv: self.cv.unwrap_or(1.0),
+                },
+                ArrivalKind::Constant => ArrivalPattern::Constant { rps: r },
+            }));
+        }
+        if let Some(s) = &self.sinusoid {
+            loads.push(LoadSpec::OpenLoop(ArrivalPattern::parse_sinusoid(s)?));
+        }
+        if let Some(p) = &self.rate_file {
+            loads.push(LoadSpec::OpenLoop(ArrivalPattern::Piecewise {
+                steps: workload::load_rate_schedule(p)?,
+            }));
+        }
+        if loads.is_empty() {
+            match &trace {
+                Some(t) if t.has_arrivals() => loads.push(LoadSpec::OpenLoop(ArrivalPattern::Trace)),
+                Some(_) => return Err(Error::usage(
+                    "--trace",
+                    "the trace has no `arrived_at` column; give the arrivals with --rps, --concurrency or --sinusoid",
+                )),
+                None => loads.extend(DEFAULT_CONCURRENCY.iter().map(|&c| LoadSpec::Concurrency(c))),
+            }
+        }
+        let mut out = Vec::new();
+        for load in loads {
+            let requests = match (&load, requests) {
+                (_, Some(n)) => Some(n),
+                (LoadSpec::Concurrency(_), None) if trace.is_none() => Some(100),
+                (LoadSpec::OpenLoop(ArrivalPattern::Trace), None) => None,
+                (_, None) if trace.is_some() => Some(trace.as_ref().map(|t| t.rows.len() as u64).unwrap_or(1)),
+                (_, None) if self.duration.is_some() => None,
+                (_, None) => Some(1000),
+            };
+            let w = WorkloadSpec {
+                load,
+                requests,
+                duration_s: self.duration,
+                lengths: lengths.clone(),
+                trace: trace.clone(),
+                trace_rate_scale: self.trace_rate_scale.unwrap_or(1.0),
+                seed: self.seed,
+                warmup_requests: self.warmup_requests,
+            };
+            w.validate()?;
+            out.push(w);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags() -> WorkloadFlags {
+        WorkloadFlags {
+            isl: "2048".into(),
+            osl: "256".into(),
+            seed: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn flags_that_do_not_apply_are_errors() {
+        let e = |w: WorkloadFlags| w.workloads().unwrap_err().to_string();
+        let mut w = flags();
+        w.cv = Some(2.0);
+        w.rps = vec![1.0];
+        let m = e(w);
+        assert!(m.starts_with("--cv: ") && m.contains("--arrival gamma"), "{m}");
+        let mut w = flags();
+        w.trace_rate_scale = Some(2.0);
+        let m = e(w);
+        assert!(m.starts_with("--trace-rate-scale: ") && m.contains("--trace"), "{m}");
+        let mut w = flags();
+        w.trace = Some("splitwise_conv".into());
+        w.trace_rate_scale = Some(2.0);
+        w.rps = vec![1.0];
+        let m = e(w);
+        assert!(m.starts_with("--trace-rate-scale: ") && m.contains("--rps"), "{m}");
+        let mut w = flags();
+        w.arrival = Some(ArrivalKind::Gamma);
+        w.concurrency = vec![2];
+        let m = e(w);
+        assert!(m.starts_with("--arrival: ") && m.contains("--rps"), "{m}");
+        let mut w = flags();
+        w.duration = Some(10.0);
+        w.concurrency = vec![2];
+        let m = e(w);
+        assert!(m.starts_with("--duration: ") && m.contains("--concurrency"), "{m}");
+        // the applicable combinations still work
+        let mut w = flags();
+        w.arrival = Some(ArrivalKind::Gamma);
+        w.cv = Some(2.0);
+        w.rps = vec![1.0];
+        w.requests = Some(10);
+        assert!(w.workloads().is_ok());
+        let mut w = flags();
+        w.trace = Some("splitwise_conv".into());
+        w.trace_rate_scale = Some(2.0);
+        w.requests = Some(10);
+        assert!(w.workloads().is_ok());
+    }
+}
