@@ -53,11 +53,21 @@ pub struct WorkloadFlags {
     /// Piecewise-constant rate schedule: CSV with header `start_s,rps`.
     #[arg(long, value_name = "FILE.csv", help_heading = "Workload")]
     pub rate_file: Option<PathBuf>,
-    /// Request trace: a shipped name (splitwise_conv, splitwise_code) or a Vidur/Splitwise CSV
-    /// (`arrived_at`, `num_prefill_tokens`, `num_decode_tokens`). Replays its arrival times
+    /// Request trace: a shipped name (splitwise_conv, splitwise_code, mooncake_conversation,
+    /// mooncake_synthetic) or a file: a Vidur/Splitwise CSV (`arrived_at`, `num_prefill_tokens`,
+    /// `num_decode_tokens`) or Mooncake JSONL (one object a line: `timestamp` ms, `input_length`,
+    /// `output_length`, `hash_ids` prefix block ids), told by content. Replays its arrival times
     /// unless --rps/--concurrency/--sinusoid give the arrivals; lengths come from the trace.
     #[arg(long, value_name = "NAME|FILE", help_heading = "Workload")]
     pub trace: Option<String>,
+    /// Tokens per prefix block id (`hash_ids`) of a Mooncake trace [default: 512].
+    #[arg(
+        long,
+        value_name = "TOKENS",
+        allow_negative_numbers = true,
+        help_heading = "Workload"
+    )]
+    pub trace_block_size: Option<i64>,
     /// Trace replay time compression: 2 replays the trace's arrival times twice as fast
     /// [default: 1].
     #[arg(long, help_heading = "Workload")]
@@ -110,6 +120,12 @@ impl WorkloadFlags {
                 ),
             ));
         }
+        if self.trace_block_size.is_some() && self.trace.is_none() {
+            return Err(Error::usage(
+                "--trace-block-size",
+                "sets the tokens per hash id of a Mooncake trace: it needs --trace NAME|FILE",
+            ));
+        }
         let other_arrivals =
             !self.concurrency.is_empty() || !self.rps.is_empty() || self.sinusoid.is_some() || self.rate_file.is_some();
         if self.trace_rate_scale.is_some() {
@@ -160,12 +176,36 @@ impl WorkloadFlags {
             && self.warmup_requests == 0
     }
 
+    /// Resolves `--trace` with `--trace-block-size` (≥ 1; only for a trace with hash ids).
+    fn resolve_trace(&self, spec: &str) -> Result<workload::Trace> {
+        let Some(n) = self.trace_block_size else {
+            return workload::resolve_trace(spec);
+        };
+        if !(1..=i64::from(workload::MAX_TOKENS)).contains(&n) {
+            return Err(Error::usage(
+                "--trace-block-size",
+                format!("expected tokens per hash id in [1, {}], got {n}", workload::MAX_TOKENS),
+            ));
+        }
+        let t = workload::resolve_trace_with(spec, n as u32)?;
+        if t.prefix.is_none() {
+            return Err(Error::usage(
+                "--trace-block-size",
+                format!(
+                    "{} has no prefix block ids (`hash_ids`), so it has no block size to set",
+                    t.source
+                ),
+            ));
+        }
+        Ok(t)
+    }
+
     /// The workloads to run: one per --concurrency / --rps value (or one for a sinusoid, rate
     /// file or trace; or the default concurrency levels when no load is given).
     pub fn workloads(&self) -> Result<Vec<WorkloadSpec>> {
         self.check_applicable()?;
         let trace = match &self.trace {
-            Some(t) => Some(Arc::new(workload::resolve_trace(t)?)),
+            Some(t) => Some(Arc::new(self.resolve_trace(t)?)),
             None => None,
         };
         let lengths = if trace.is_some() {

@@ -14,17 +14,19 @@
 mod arrivals;
 pub mod content;
 mod lengths;
+pub mod mooncake;
 mod rate_schedule;
 pub mod rng;
 mod trace;
 
 pub use arrivals::ArrivalPattern;
 pub use lengths::{LengthDist, LengthModel, RequestShape, MAX_TOKENS};
+pub use mooncake::MOONCAKE_BLOCK_TOKENS;
 pub use rate_schedule::{load_rate_schedule, parse_rate_schedule};
 pub use rng::{stream, sub_stream, Stream};
 pub use trace::{
-    resolve_trace, shipped_trace, shipped_trace_bytes, Trace, TraceBlockIds, TraceRow, COL_ARRIVED_AT, COL_DECODE,
-    COL_PREFILL, SHIPPED_TRACES,
+    resolve_trace, resolve_trace_with, shipped_trace, shipped_trace_bytes, Trace, TraceBlockIds, TraceRow,
+    COL_ARRIVED_AT, COL_DECODE, COL_PREFILL, SHIPPED_TRACES,
 };
 
 use crate::error::{Error, Result};
