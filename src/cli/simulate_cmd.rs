@@ -224,6 +224,8 @@ fn default_vs_measured(
             trace_rate_scale: 1.0,
             seed,
             warmup_requests: run.warmup_requests,
+            shared_prefix: None,
+            sessions: None,
         };
         let mut spec = SimSpec {
             deployment: dep.clone(),

@@ -284,6 +284,8 @@ impl WorkloadFlags {
                 trace_rate_scale: self.trace_rate_scale.unwrap_or(1.0),
                 seed: self.seed,
                 warmup_requests: self.warmup_requests,
+                shared_prefix: None,
+                sessions: None,
             };
             w.validate()?;
             out.push(w);
