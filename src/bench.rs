@@ -42,6 +42,8 @@ pub fn reference_spec(requests: u64, load: LoadSpec, metrics: MetricsMode) -> Re
             trace_rate_scale: 1.0,
             seed: 1,
             warmup_requests: 0,
+            shared_prefix: None,
+            sessions: None,
         },
         variability: Default::default(),
         calibration: Calibration::default(),

@@ -96,6 +96,8 @@ pub fn build_on(
             trace_rate_scale: 1.0,
             seed: 1,
             warmup_requests: run.warmup_requests,
+            shared_prefix: None,
+            sessions: None,
         };
         workload
             .validate()

@@ -15,6 +15,7 @@ mod simulate_cmd;
 mod sweep_cmd;
 mod validate_cmd;
 mod verify_cmd;
+mod workload_flags;
 
 use crate::error::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

@@ -28,6 +28,10 @@ Examples:
     --rps 20,40,60 --requests 1000 --json out.json
   slasim simulate --profile llama-3.3-70b-fp8/h100/vllm --tp 4 \\
     --trace splitwise_conv --trace-rate-scale 2 --requests 2000
+  slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 4 \\
+    --trace mooncake_conversation --trace-rate-scale 2 --requests 2000
+  slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --sessions 16 \\
+    --turns uniform:2:8 --isl 1024 --turn-isl 128 --think-time 2000 --requests 1000
   slasim simulate --profile llama-3.1-8b-fp8/h200/vllm --replicas 8 \\
     --rps 90 --requests 100000000")]
 pub struct SimulateArgs {
@@ -224,6 +228,8 @@ fn default_vs_measured(
             trace_rate_scale: 1.0,
             seed,
             warmup_requests: run.warmup_requests,
+            shared_prefix: None,
+            sessions: None,
         };
         let mut spec = SimSpec {
             deployment: dep.clone(),

@@ -367,6 +367,13 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     if wf.requests.is_none() && wf.duration.is_none() && wf.trace.is_none() && open_loop {
         wf.requests = Some(200);
     }
+    if !wf.sessions.is_empty() {
+        return Err(Error::usage(
+            "--sessions",
+            "sweep ranks configurations by the highest Poisson rate meeting the SLA, which multi-turn sessions \
+             (closed loops of turns) do not have; simulate them with `slasim simulate --sessions`",
+        ));
+    }
     let workloads = wf.workloads()?;
     if a.workload.is_default_load() {
         eprintln!(

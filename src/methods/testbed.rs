@@ -552,6 +552,8 @@ impl Testbed {
             trace_rate_scale: 1.0,
             seed,
             warmup_requests: 0,
+            shared_prefix: None,
+            sessions: None,
         }
     }
 

@@ -30,6 +30,17 @@ impl RequestShape {
             content: None,
         }
     }
+
+    /// The session key of a multi-turn session's turn (what
+    /// [`RequestGenerator::next_turn`](super::RequestGenerator::next_turn) takes), `None` for
+    /// other requests.
+    #[inline]
+    pub fn session(&self) -> Option<u64> {
+        match self.content?.content {
+            super::content::Content::Session { session } => Some(session),
+            _ => None,
+        }
+    }
 }
 
 /// A request-length distribution, in tokens; samples are rounded to the nearest integer and

@@ -1,12 +1,16 @@
-//! Workloads: load (closed-loop concurrency or open-loop arrivals), request lengths, traces.
+//! Workloads: load (closed-loop concurrency or open-loop arrivals), request lengths, traces,
+//! and what the prompts share (prefix block ids of a Mooncake trace, shared system prompts,
+//! multi-turn sessions; see [`content`]).
 //!
 //! A [`WorkloadSpec`] says what traffic to send; [`WorkloadSpec::generator`] turns it into a
 //! [`RequestGenerator`] that the simulator pulls requests from: `next_arrival` (open loop: arrival
-//! time in integer nanoseconds + [`RequestShape`]) or `next_shape` (closed loop).
+//! time in integer nanoseconds + [`RequestShape`]) or `next_shape` (closed loop), and for
+//! sessions `next_turn` (a session's next turn after one completes; see [`sessions`]).
 //!
 //! Randomness: arrival gaps come from the `Arrivals` stream of the seed, ISL from sub-stream 0
-//! and OSL from sub-stream 1 of the `Lengths` stream (see [`rng`]), so changing the arrival
-//! process leaves the lengths unchanged and vice versa; same spec + seed ⇒ the same sequence.
+//! and OSL from sub-stream 1 of the `Lengths` stream, shared-prefix groups from the `Prefix`
+//! stream, sessions from the `Sessions` stream (see [`rng`]), so changing the arrival process
+//! leaves the lengths unchanged and vice versa; same spec + seed ⇒ the same sequence.
 //!
 //! Cost: `next_arrival` / `next_shape` are O(1) amortised and never allocate (distributions are
 //! precomputed when the generator is built; ~10–20 ns per request for Poisson + fixed lengths).
@@ -14,23 +18,31 @@
 mod arrivals;
 pub mod content;
 mod lengths;
+pub mod mooncake;
+pub mod prefix;
 mod rate_schedule;
 pub mod rng;
+pub mod sessions;
 mod trace;
 
 pub use arrivals::ArrivalPattern;
 pub use lengths::{LengthDist, LengthModel, RequestShape, MAX_TOKENS};
+pub use mooncake::MOONCAKE_BLOCK_TOKENS;
+pub use prefix::{SharedPrefixSpec, MAX_PREFIX_GROUPS};
 pub use rate_schedule::{load_rate_schedule, parse_rate_schedule};
 pub use rng::{stream, sub_stream, Stream};
+pub use sessions::{DelayDist, SessionSpec};
 pub use trace::{
-    resolve_trace, shipped_trace, shipped_trace_bytes, Trace, TraceBlockIds, TraceRow, COL_ARRIVED_AT, COL_DECODE,
-    COL_PREFILL, SHIPPED_TRACES,
+    resolve_trace, resolve_trace_with, shipped_trace, shipped_trace_bytes, Trace, TraceBlockIds, TraceRow,
+    COL_ARRIVED_AT, COL_DECODE, COL_PREFILL, SHIPPED_TRACES,
 };
 
 use crate::error::{Error, Result};
 use arrivals::{ArrivalGen, TraceClock};
 use lengths::Sampler;
+use prefix::PrefixGen;
 use rand_chacha::ChaCha8Rng;
+use sessions::SessionGen;
 use std::sync::Arc;
 
 /// Most requests one simulation may issue (10⁹: several minutes at the simulator's speed).
@@ -40,7 +52,8 @@ pub const MAX_REQUESTS: u64 = 1_000_000_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadSpec {
     /// Closed loop, AIPerf `--concurrency` semantics: N requests in flight, a new one sent the
-    /// instant one finishes (N ≥ 1).
+    /// instant one finishes (N ≥ 1). With [`WorkloadSpec::sessions`]: N sessions in flight
+    /// (`--sessions N`), each a closed loop of turns, a new session started when one ends.
     Concurrency(u32),
     /// Open loop: requests arrive by this process regardless of completions.
     OpenLoop(ArrivalPattern),
@@ -71,6 +84,13 @@ pub struct WorkloadSpec {
     /// (the closed loop keeps its N in flight, open-loop arrivals continue), and left out of
     /// every metric. They come on top of `requests`: `requests` is what is measured.
     pub warmup_requests: u64,
+    /// Shared system prompts in front of every prompt (`--prefix-groups`, `--prefix-len`); the
+    /// `isl` distribution is then the question after it. Not with a trace or sessions.
+    pub shared_prefix: Option<SharedPrefixSpec>,
+    /// Multi-turn sessions (`--sessions N` = [`LoadSpec::Concurrency`]`(N)`, `--turns`,
+    /// `--turn-isl`, `--think-time`): the `isl` distribution is the first user message, `osl`
+    /// each turn's output, `requests` counts turns. Closed loop only, not with a trace.
+    pub sessions: Option<SessionSpec>,
 }
 
 /// Seconds (≥ 0) → integer nanoseconds, rounded to nearest (ties up; saturating; negative and NaN
@@ -92,6 +112,8 @@ impl WorkloadSpec {
             trace_rate_scale: 1.0,
             seed,
             warmup_requests: 0,
+            shared_prefix: None,
+            sessions: None,
         }
     }
 
@@ -99,6 +121,27 @@ impl WorkloadSpec {
     pub fn with_warmup(mut self, n: u64) -> Self {
         self.warmup_requests = n;
         self
+    }
+
+    /// The same spec with shared system prompts.
+    pub fn with_shared_prefix(mut self, p: SharedPrefixSpec) -> Self {
+        self.shared_prefix = Some(p);
+        self
+    }
+
+    /// The same spec with multi-turn sessions (the load should be [`LoadSpec::Concurrency`]: the
+    /// sessions in flight).
+    pub fn with_sessions(mut self, s: SessionSpec) -> Self {
+        self.sessions = Some(s);
+        self
+    }
+
+    /// Sessions in flight (`--sessions N`) when the spec has multi-turn sessions.
+    pub fn sessions_in_flight(&self) -> Option<u32> {
+        match (&self.load, &self.sessions) {
+            (LoadSpec::Concurrency(n), Some(_)) => Some(*n),
+            _ => None,
+        }
     }
 
     fn arrival_pattern(&self) -> Option<&ArrivalPattern> {
@@ -132,9 +175,18 @@ impl WorkloadSpec {
     /// pattern unless `--duration` is set), `--duration` (> 0 s), `--trace-rate-scale` (> 0),
     /// `--isl` / `--osl` (see [`LengthDist`]), `--trace` ([`LengthModel::Trace`] and
     /// [`ArrivalPattern::Trace`] need a trace; arrival replay needs its `arrived_at` column; the
-    /// trace's rows are checked with [`Trace::check`]).
+    /// trace's rows are checked with [`Trace::check`]), `--prefix-groups` / `--prefix-len` (see
+    /// [`SharedPrefixSpec::validate`]; not with a trace or sessions), `--sessions` (closed loop,
+    /// not with a trace; `--turns`, `--turn-isl`, `--think-time` as [`SessionSpec::validate`]).
     pub fn validate(&self) -> Result<()> {
+        self.validate_content()?;
         match &self.load {
+            LoadSpec::Concurrency(0) if self.sessions.is_some() => {
+                return Err(Error::usage(
+                    "--sessions",
+                    "expected at least 1 session in flight, got 0",
+                ))
+            }
             LoadSpec::Concurrency(0) => {
                 return Err(Error::usage(
                     "--concurrency",
@@ -253,6 +305,12 @@ impl WorkloadSpec {
         self.check_horizon()?;
         if self.requests.is_none() {
             match &self.load {
+                LoadSpec::Concurrency(_) if self.sessions.is_some() => {
+                    return Err(Error::usage(
+                        "--requests",
+                        "sessions (--sessions) need the number of turns to send in all (--requests N, N ≥ 1)",
+                    ))
+                }
                 LoadSpec::Concurrency(_) if self.lengths != LengthModel::Trace => {
                     return Err(Error::usage(
                         "--requests",
@@ -267,6 +325,42 @@ impl WorkloadSpec {
                 }
                 _ => {}
             }
+        }
+        Ok(())
+    }
+
+    /// The shared-prefix and session parts of [`validate`](Self::validate).
+    fn validate_content(&self) -> Result<()> {
+        if let Some(p) = &self.shared_prefix {
+            p.validate()?;
+            if self.lengths == LengthModel::Trace {
+                return Err(Error::usage(
+                    "--prefix-groups",
+                    "shared prompts go in front of --isl questions, but the lengths come from --trace here \
+                     (a Mooncake trace has its own prefix block ids)",
+                ));
+            }
+        }
+        let Some(s) = &self.sessions else { return Ok(()) };
+        s.validate()?;
+        if self.shared_prefix.is_some() {
+            return Err(Error::usage(
+                "--prefix-groups",
+                "not with --sessions: a session's prompt is its own history (give one or the other)",
+            ));
+        }
+        if let LoadSpec::OpenLoop(_) = self.load {
+            return Err(Error::usage(
+                "--sessions",
+                "sessions are closed loops (each turn waits for the previous response); they cannot \
+                 follow --rps/--sinusoid/--rate-file/trace arrivals",
+            ));
+        }
+        if self.lengths == LengthModel::Trace {
+            return Err(Error::usage(
+                "--sessions",
+                "session messages follow --isl/--turn-isl/--osl, not --trace lengths",
+            ));
         }
         Ok(())
     }
@@ -455,6 +549,12 @@ impl WorkloadSpec {
             )?),
         };
         let lengths = match &self.lengths {
+            LengthModel::Dist { isl, osl } if self.sessions.is_some() => {
+                let (Some(s), LoadSpec::Concurrency(n)) = (&self.sessions, &self.load) else {
+                    return Err(Error::usage("--sessions", "sessions need closed-loop load"));
+                };
+                LengthGen::Sessions(Box::new(SessionGen::new(s, isl, osl, self.seed, *n)?))
+            }
             LengthModel::Dist { isl, osl } => LengthGen::Dist {
                 isl: isl.sampler()?,
                 osl: osl.sampler()?,
@@ -471,9 +571,14 @@ impl WorkloadSpec {
                 next: 0,
             },
         };
+        let prefix = match &self.shared_prefix {
+            Some(p) => Some(p.generator(self.seed)?),
+            None => None,
+        };
         Ok(RequestGenerator {
             arrivals,
             lengths,
+            prefix,
             limit: self.cap(),
             duration_ns: if arrivals_present(&self.load) {
                 self.duration_s.map(secs_to_ns)
@@ -505,6 +610,8 @@ enum LengthGen {
         trace: Arc<Trace>,
         next: usize,
     },
+    /// Each shape is the first turn of a new session.
+    Sessions(Box<SessionGen>),
 }
 
 impl LengthGen {
@@ -533,6 +640,7 @@ impl LengthGen {
                 }
                 shape
             }
+            LengthGen::Sessions(g) => g.start(),
         }
     }
 }
@@ -542,6 +650,7 @@ impl LengthGen {
 pub struct RequestGenerator {
     arrivals: Option<ArrivalGen>,
     lengths: LengthGen,
+    prefix: Option<PrefixGen>,
     limit: Option<u64>,
     duration_ns: Option<u64>,
     issued: u64,
@@ -579,14 +688,29 @@ impl RequestGenerator {
             return None;
         }
         self.last_ns = ns;
+        Some((ns, self.next_request()))
+    }
+
+    /// The next request's shape (counted as issued).
+    #[inline]
+    fn next_request(&mut self) -> RequestShape {
+        let shape = self.lengths.next();
+        let index = self.issued;
         self.issued += 1;
-        Some((ns, self.lengths.next()))
+        match &mut self.prefix {
+            Some(p) => p.apply(shape, index),
+            None => shape,
+        }
     }
 
     /// Closed loop: the next request's shape; `None` once `requests` shapes were issued (for a
     /// trace without `requests`: once every row was issued). On an open-loop spec it returns
     /// shapes without arrival times, up to the same request cap (unbounded when only a duration
     /// limits the spec).
+    ///
+    /// Sessions: the first turn of a new session (call it N times at t = 0 and whenever
+    /// [`next_turn`](Self::next_turn) says a session is over); its key is
+    /// [`RequestShape::session`].
     #[inline]
     pub fn next_shape(&mut self) -> Option<RequestShape> {
         if self.done {
@@ -596,8 +720,29 @@ impl RequestGenerator {
             self.done = true;
             return None;
         }
+        Some(self.next_request())
+    }
+
+    /// Sessions: called when a turn of `session` (its [`RequestShape::session`]) completes;
+    /// returns the think time in integer nanoseconds (the next turn arrives that long after the
+    /// response's last token) and the next turn's shape, or `None` when that session is over (its
+    /// turns are done, its next prompt would pass [`MAX_TOKENS`], the session is unknown, or the
+    /// request budget is used up; then start a new session with
+    /// [`next_shape`](Self::next_shape), which returns `None` once the budget is used up).
+    /// Always `None` without sessions. O(1), allocation-free.
+    #[inline]
+    pub fn next_turn(&mut self, session: u64) -> Option<(u64, RequestShape)> {
+        let LengthGen::Sessions(g) = &mut self.lengths else {
+            return None;
+        };
+        if self.done || self.limit.is_some_and(|n| self.issued >= n) {
+            g.end(session);
+            self.done = true;
+            return None;
+        }
+        let next = g.next_turn(session)?;
         self.issued += 1;
-        Some(self.lengths.next())
+        Some(next)
     }
 
     /// Requests issued so far.
@@ -611,5 +756,7 @@ impl RequestGenerator {
     }
 }
 
+#[cfg(test)]
+mod content_tests;
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,10 @@ pub enum Stream {
     Lengths,
     /// Noise added by the simulator (e.g. iteration-time jitter).
     Noise,
+    /// Shared-prefix prompts (group picks on sub-stream 0, group prompt lengths on sub-stream 1).
+    Prefix,
+    /// Multi-turn sessions (session `k` on sub-stream `k`).
+    Sessions,
 }
 
 impl Stream {
@@ -28,6 +32,8 @@ impl Stream {
             Stream::Arrivals => 0xA771_7A15_0000_0001,
             Stream::Lengths => 0x1E67_7B50_0000_0002,
             Stream::Noise => 0x0015_E000_0000_0003,
+            Stream::Prefix => 0x00F1_0E00_0000_0004,
+            Stream::Sessions => 0x5E55_1000_0000_0005,
         }
     }
 }
@@ -64,7 +70,13 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence() {
-        for p in [Stream::Arrivals, Stream::Lengths, Stream::Noise] {
+        for p in [
+            Stream::Arrivals,
+            Stream::Lengths,
+            Stream::Noise,
+            Stream::Prefix,
+            Stream::Sessions,
+        ] {
             assert_eq!(draws(stream(42, p)), draws(stream(42, p)));
         }
     }
@@ -77,6 +89,8 @@ mod tests {
         assert_ne!(a, l);
         assert_ne!(a, n);
         assert_ne!(l, n);
+        assert_ne!(draws(stream(1, Stream::Prefix)), draws(stream(1, Stream::Sessions)));
+        assert_ne!(draws(stream(1, Stream::Prefix)), a);
         assert_ne!(a, draws(stream(2, Stream::Arrivals)));
         // seed 0 is a valid seed and differs from the others
         assert_ne!(draws(stream(0, Stream::Arrivals)), a);

@@ -1,7 +1,12 @@
-//! Request traces: the Vidur/Splitwise processed-trace CSV layout, and the traces shipped with
-//! slasim (`traces/` in the repository, embedded in the binary; see `traces/SOURCE.md`).
+//! Request traces: the Vidur/Splitwise processed-trace CSV layout, the Mooncake JSONL layout
+//! (with prefix block ids; see [`super::mooncake`]), and the traces shipped with slasim
+//! (`traces/` in the repository, embedded in the binary; see `traces/SOURCE.md`).
+//!
+//! The format is told by the content, not the file name: a file whose first non-blank byte is
+//! `{` is Mooncake JSONL, anything else CSV.
 
 use super::lengths::MAX_TOKENS;
+use super::mooncake::{self, MOONCAKE_BLOCK_TOKENS};
 use crate::error::{read_file, Error, Result};
 use std::path::Path;
 
@@ -142,7 +147,37 @@ impl Trace {
         p.ids.get(a..b)
     }
 
-    /// Loads a Vidur/Splitwise processed-trace CSV file: a header row; required columns
+    /// Loads a trace file, telling the format by its content (see the module docs): Mooncake
+    /// JSONL ([`Trace::from_jsonl_bytes`], 512 tokens per hash id) or CSV
+    /// ([`Trace::from_csv_bytes`]).
+    pub fn load(path: &Path) -> Result<Trace> {
+        Trace::load_with(path, MOONCAKE_BLOCK_TOKENS)
+    }
+
+    /// [`Trace::load`] with `block_tokens` tokens per hash id of a JSONL trace
+    /// (`--trace-block-size`; ignored for CSV).
+    pub fn load_with(path: &Path, block_tokens: u32) -> Result<Trace> {
+        let bytes = read_file(path)?;
+        Trace::from_bytes_with(&path.display().to_string(), &bytes, block_tokens)
+    }
+
+    /// Parses trace content of either format (see [`Trace::load_with`]); `source` names it in
+    /// errors.
+    pub fn from_bytes_with(source: &str, bytes: &[u8], block_tokens: u32) -> Result<Trace> {
+        if mooncake::looks_like_jsonl(bytes) {
+            Trace::from_jsonl_bytes(source, bytes, block_tokens)
+        } else {
+            Trace::from_csv_bytes(source, bytes)
+        }
+    }
+
+    /// Parses Mooncake trace JSONL (see [`super::mooncake`]) with `block_tokens` (≥ 1) tokens
+    /// per hash id; `source` names it in errors, which read `SOURCE:LINE: `FIELD`: problem`.
+    pub fn from_jsonl_bytes(source: &str, bytes: &[u8], block_tokens: u32) -> Result<Trace> {
+        mooncake::parse(source, bytes, block_tokens)
+    }
+
+    /// The CSV layout: a Vidur/Splitwise processed-trace CSV file has a header row; required columns
     /// `num_prefill_tokens` and `num_decode_tokens` (whole numbers of tokens ≥ 1); optional
     /// `arrived_at` (seconds ≥ 0, non-decreasing); other columns are ignored.
     ///
@@ -150,12 +185,7 @@ impl Trace {
     /// column (listing the columns that exist), a non-numeric, non-integer or non-positive token
     /// cell (row and line number), a negative or decreasing `arrived_at`. A row with 0 decode
     /// tokens is rejected (OSL must be ≥ 1), never clamped; the shipped traces have none.
-    pub fn load(path: &Path) -> Result<Trace> {
-        let bytes = read_file(path)?;
-        Trace::from_csv_bytes(&path.display().to_string(), &bytes)
-    }
-
-    /// Parses trace CSV content (see [`Trace::load`]); `source` names it in errors.
+    /// `source` names the content in errors.
     pub fn from_csv_bytes(source: &str, bytes: &[u8]) -> Result<Trace> {
         let expected = expected_columns();
         let mut rdr = csv_reader(source, bytes, &expected)?;
@@ -267,8 +297,61 @@ impl Trace {
     }
 
     /// Checks a trace built in code against the rules [`Trace::load`] enforces (at least one row,
-    /// token counts in `[1, MAX_TOKENS]`, arrival times finite, ≥ 0 and non-decreasing).
+    /// token counts in `[1, MAX_TOKENS]`, arrival times finite, ≥ 0 and non-decreasing; prefix
+    /// block ids: `block_tokens` ≥ 1, one `start` per row + 1, non-decreasing and within `ids`,
+    /// at most ⌈isl / block_tokens⌉ ids per row).
     pub fn check(&self) -> Result<()> {
+        self.check_rows()?;
+        self.check_prefix()
+    }
+
+    fn check_prefix(&self) -> Result<()> {
+        let Some(p) = &self.prefix else { return Ok(()) };
+        let src = self.source.as_str();
+        let key = mooncake::KEY_HASH_IDS;
+        if p.block_tokens == 0 {
+            return Err(Error::data(src, key, "block_tokens must be ≥ 1 token per id, got 0"));
+        }
+        let consistent = p.start.len() == self.rows.len() + 1
+            && p.start.first() == Some(&0)
+            && p.start.windows(2).all(|w| w[0] <= w[1])
+            && p.start.last().is_some_and(|&e| e as usize == p.ids.len());
+        if !consistent {
+            return Err(Error::data(
+                src,
+                key,
+                format!(
+                    "inconsistent block ids: {} row starts for {} rows and {} ids (expected rows + 1 \
+                     non-decreasing starts from 0 to the number of ids)",
+                    p.start.len(),
+                    self.rows.len(),
+                    p.ids.len()
+                ),
+            ));
+        }
+        for (i, (r, w)) in self.rows.iter().zip(p.start.windows(2)).enumerate() {
+            let n = u64::from(w[1] - w[0]);
+            let most = mooncake::max_hash_ids(r.isl, p.block_tokens);
+            if n > most {
+                return Err(Error::data(
+                    src,
+                    key,
+                    format!(
+                        "row {}: {n} ids for {} input tokens, more than ⌈{} / {}⌉ = {most} (one id per block of \
+                         {} tokens)",
+                        i + 1,
+                        r.isl,
+                        r.isl,
+                        p.block_tokens,
+                        p.block_tokens
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_rows(&self) -> Result<()> {
         let src = self.source.as_str();
         if self.rows.is_empty() {
             return Err(Error::data(
@@ -309,10 +392,16 @@ impl Trace {
     }
 }
 
-/// Names of the traces shipped with slasim (`traces/NAME.csv`, embedded in the binary).
-pub const SHIPPED_TRACES: [&str; 2] = ["splitwise_conv", "splitwise_code"];
+/// Names of the traces shipped with slasim (`traces/NAME.csv` or `traces/NAME.jsonl`, embedded in
+/// the binary).
+pub const SHIPPED_TRACES: [&str; 4] = [
+    "splitwise_conv",
+    "splitwise_code",
+    "mooncake_conversation",
+    "mooncake_synthetic",
+];
 
-static SHIPPED: [(&str, &[u8]); 2] = [
+static SHIPPED: [(&str, &[u8]); 4] = [
     (
         "splitwise_conv",
         include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/splitwise_conv.csv")),
@@ -321,32 +410,58 @@ static SHIPPED: [(&str, &[u8]); 2] = [
         "splitwise_code",
         include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/splitwise_code.csv")),
     ),
+    (
+        "mooncake_conversation",
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/traces/mooncake_conversation.jsonl"
+        )),
+    ),
+    (
+        "mooncake_synthetic",
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/mooncake_synthetic.jsonl")),
+    ),
 ];
 
-/// A shipped trace by name (`splitwise_conv`: 19,366 conversation requests over 3,502 s;
-/// `splitwise_code`: 8,819 coding requests over 3,436 s; both with arrival times), parsed from
-/// the copy embedded in the binary; `None` for an unknown name.
+/// A shipped trace by name, parsed from the copy embedded in the binary; `None` for an unknown
+/// name. All have arrival times: `splitwise_conv` (19,366 conversation requests over 3,502 s),
+/// `splitwise_code` (8,819 coding requests over 3,436 s), `mooncake_conversation` (12,031
+/// requests over 3,537 s, mean prompt 12,035 tokens) and `mooncake_synthetic` (3,993 requests
+/// over 1,022 s, mean prompt 15,325 tokens); the Mooncake ones have prefix block ids
+/// (512 tokens per id).
 pub fn shipped_trace(name: &str) -> Option<Result<Trace>> {
+    shipped_trace_with(name, MOONCAKE_BLOCK_TOKENS)
+}
+
+/// [`shipped_trace`] with `block_tokens` tokens per hash id (`--trace-block-size`).
+fn shipped_trace_with(name: &str, block_tokens: u32) -> Option<Result<Trace>> {
     SHIPPED
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(n, bytes)| Trace::from_csv_bytes(&format!("{n} (shipped trace)"), bytes))
+        .map(|(n, bytes)| Trace::from_bytes_with(&format!("{n} (shipped trace)"), bytes, block_tokens))
 }
 
-/// The raw CSV bytes of a shipped trace (`None` for an unknown name).
+/// The raw bytes (CSV or JSONL) of a shipped trace (`None` for an unknown name).
 pub fn shipped_trace_bytes(name: &str) -> Option<&'static [u8]> {
     SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
 }
 
 /// Resolves a `--trace` value: a shipped trace name (see [`SHIPPED_TRACES`]; takes precedence) or
-/// the path of a trace CSV file.
+/// the path of a trace file (CSV or Mooncake JSONL, told by content), with Mooncake's 512 tokens
+/// per hash id.
 pub fn resolve_trace(spec: &str) -> Result<Trace> {
-    if let Some(t) = shipped_trace(spec) {
+    resolve_trace_with(spec, MOONCAKE_BLOCK_TOKENS)
+}
+
+/// [`resolve_trace`] with `block_tokens` (≥ 1) tokens per hash id of a JSONL trace
+/// (`--trace-block-size`); a CSV trace has no ids and ignores it.
+pub fn resolve_trace_with(spec: &str, block_tokens: u32) -> Result<Trace> {
+    if let Some(t) = shipped_trace_with(spec, block_tokens) {
         return t;
     }
     let path = Path::new(spec);
     if path.is_file() {
-        return Trace::load(path);
+        return Trace::load_with(path, block_tokens);
     }
     Err(Error::usage(
         "--trace",
@@ -510,6 +625,76 @@ mod tests {
     }
 
     #[test]
+    fn shipped_mooncake_traces_load_with_block_ids() {
+        // counts and means as in traces/SOURCE.md
+        for (name, n, isl, osl, span) in [
+            ("mooncake_conversation", 12_031, 12_035.06, 342.62, 3_536.999),
+            ("mooncake_synthetic", 3_993, 15_325.48, 149.12, 1_022.025),
+        ] {
+            let t = shipped_trace(name).expect("known name").expect("valid trace");
+            assert_eq!(t.rows.len(), n, "{name}");
+            let (mi, mo) = t.mean_lengths();
+            assert!((mi - isl).abs() < 0.01 && (mo - osl).abs() < 0.01, "{name}: {mi} {mo}");
+            assert_eq!(t.span_s(), Some(span), "{name}");
+            assert_eq!(t.block_tokens(), 512);
+            let p = t.prefix.as_ref().expect("hash ids");
+            assert_eq!(p.start.len(), n + 1);
+            // every Mooncake row has exactly ⌈isl / 512⌉ ids
+            for (i, r) in t.rows.iter().enumerate() {
+                let ids = t.block_ids(i).unwrap_or(&[]);
+                assert_eq!(ids.len() as u64, mooncake::max_hash_ids(r.isl, 512), "{name} row {i}");
+            }
+            t.check().unwrap();
+            assert!(shipped_trace_bytes(name).is_some_and(|b| b.first() == Some(&b'{')));
+        }
+        let conv = shipped_trace("mooncake_conversation").unwrap().unwrap();
+        assert_eq!(
+            conv.block_ids(0),
+            Some(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13][..])
+        );
+        assert_eq!(conv.rows[0].isl, 6758);
+        // a smaller block allows more ids; a larger one rejects the shipped rows
+        assert_eq!(
+            resolve_trace_with("mooncake_synthetic", 256).unwrap().block_tokens(),
+            256
+        );
+        let e = resolve_trace_with("mooncake_synthetic", 1024).unwrap_err().to_string();
+        assert!(
+            e.starts_with("mooncake_synthetic (shipped trace):") && e.contains("`hash_ids`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn check_rejects_inconsistent_block_ids() {
+        let mut t = parse("num_prefill_tokens,num_decode_tokens\n600,1\n").unwrap();
+        t.prefix = Some(TraceBlockIds {
+            block_tokens: 512,
+            ids: vec![1, 2],
+            start: vec![0, 2],
+        });
+        t.check().unwrap();
+        t.prefix.as_mut().unwrap().ids.push(3);
+        assert!(t.check().unwrap_err().to_string().contains("inconsistent block ids"));
+        t.prefix.as_mut().unwrap().start = vec![0, 3];
+        let e = t.check().unwrap_err().to_string();
+        assert!(e.contains("row 1: 3 ids for 600 input tokens"), "{e}");
+        t.prefix.as_mut().unwrap().block_tokens = 0;
+        assert!(t.check().is_err());
+    }
+
+    #[test]
+    fn format_is_told_by_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("trace.csv"); // a JSONL file with a .csv name
+        std::fs::write(&p, "\n{\"input_length\": 3, \"output_length\": 4, \"hash_ids\": [9]}\n").unwrap();
+        let t = resolve_trace(p.to_str().unwrap()).unwrap();
+        assert_eq!(t.block_ids(0), Some(&[9][..]));
+        let e = resolve_trace_with(p.to_str().unwrap(), 1).unwrap();
+        assert_eq!(e.block_tokens(), 1);
+    }
+
+    #[test]
     fn resolve_trace_paths_and_unknown_names() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("mine.csv");
@@ -519,7 +704,8 @@ mod tests {
         let e = resolve_trace("splitwise_nope").unwrap_err().to_string();
         assert_eq!(
             e,
-            "--trace: \"splitwise_nope\" is neither a shipped trace (splitwise_conv, splitwise_code) nor an existing file"
+            "--trace: \"splitwise_nope\" is neither a shipped trace (splitwise_conv, splitwise_code, mooncake_conversation, \
+             mooncake_synthetic) nor an existing file"
         );
         // a directory is not a trace file
         assert!(resolve_trace(dir.path().to_str().unwrap()).is_err());

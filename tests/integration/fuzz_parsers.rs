@@ -7,12 +7,13 @@
 //!
 //! Parsers: the profile loaders (profiler npz layout with `profile_meta.json`, pre-swept npz,
 //! ConfigMap JSON payloads, mocker npz; the `.npy` entries also mutated inside a valid zip), the
-//! hardware-run readers (SPEC template, AIPerf, vLLM bench), the trace CSV, calibration JSON,
-//! deployment TOML, sweep space TOML, sweep shard files, the AIConfigurator silicon CSV, the GPU
-//! catalog TOML, model `config.json`, efficiency JSON, rate schedules, prediction JSON for
-//! `verify`, validate thresholds, the planner YAML and profiler log of `compare-methods`, and the
-//! flag-value parsers (`--isl uniform:1:2`, `--sinusoid`, `--shard`, `--fit-params`, `--methods`,
-//! the workload flags through clap down to the first generated requests).
+//! hardware-run readers (SPEC template, AIPerf, vLLM bench), the trace CSV, the Mooncake trace
+//! JSONL (and the engine blocks of its rows), calibration JSON, deployment TOML, sweep space
+//! TOML, sweep shard files, the AIConfigurator silicon CSV, the GPU catalog TOML, model
+//! `config.json`, efficiency JSON, rate schedules, prediction JSON for `verify`, validate
+//! thresholds, the planner YAML and profiler log of `compare-methods`, and the flag-value
+//! parsers (`--isl uniform:1:2`, `--think-time`, `--sinusoid`, `--shard`, `--fit-params`,
+//! `--methods`, the workload flags through clap down to the first generated requests).
 //!
 //! `SLASIM_FUZZ_CASES` sets the cases per parser (default 128, a few seconds in all); see
 //! `tests/fixtures/README.md` for the longer run and its result.
@@ -430,6 +431,31 @@ proptest! {
     }
 
     #[test]
+    fn mooncake_trace_jsonl(bytes in input(vec![
+        head("traces/mooncake_conversation.jsonl", 8),
+        head("traces/mooncake_synthetic.jsonl", 8),
+    ]), block in prop_oneof![Just(512u32), 1u32..2048]) {
+        no_panic("Mooncake trace JSONL", || {
+            for t in [
+                slasim::workload::Trace::from_jsonl_bytes("fuzz.jsonl", &bytes, block),
+                slasim::workload::Trace::from_bytes_with("fuzz.jsonl", &bytes, block),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let _ = (t.span_s(), t.mean_rate_rps(), t.mean_lengths(), t.check());
+                for row in 0..t.rows.len().min(4) {
+                    let c = slasim::workload::content::ContentRef {
+                        content: slasim::workload::content::Content::TraceRow { row: row as u32 },
+                        covered_tokens: t.rows[row].isl,
+                    };
+                    let _ = slasim::workload::content::BlockHashes::new(c, 16, Some(&t)).count();
+                }
+            }
+        })?;
+    }
+
+    #[test]
     fn calibration_json(bytes in input(seeds(&["calibration/qwen3-32b-h200-trtllm-aic.json"]))) {
         no_panic("calibration JSON", || {
             with_file("cal.json", &bytes, |p| slasim::sim::calibration::Calibration::load(p).map(|_| ()))
@@ -537,6 +563,11 @@ proptest! {
             }
         })?;
         no_panic("--sinusoid", || slasim::workload::ArrivalPattern::parse_sinusoid(&sinusoid).map(|_| ()))?;
+        no_panic("--think-time", || {
+            for v in [&rps, &other, &osl] {
+                let _ = slasim::workload::DelayDist::parse("--think-time", v);
+            }
+        })?;
         no_panic("--shard", || slasim::search::space::Shard::parse(&other).map(|_| ()))?;
         no_panic("--fit-params", || slasim::calibrate::params::Param::parse(&other).map(|_| ()))?;
         no_panic("--methods", || {
@@ -649,6 +680,9 @@ fn the_harness_sees_panics_and_its_seeds_are_valid() {
         slasim::calibrate::hwrun::HwRun::from_bytes(f, &b).unwrap_or_else(|e| panic!("{e}"));
     }
     slasim::workload::Trace::from_csv_bytes("t.csv", &head("traces/splitwise_conv.csv", 60)).expect("trace seed");
+    for f in ["traces/mooncake_conversation.jsonl", "traces/mooncake_synthetic.jsonl"] {
+        slasim::workload::Trace::from_jsonl_bytes("t.jsonl", &head(f, 8), 512).expect("Mooncake seed");
+    }
     let toml =
         String::from_utf8(seeds(&["calibration/deployments/qwen3-32b-h200-trtllm-aic.toml"]).remove(0)).expect("utf-8");
     slasim::sim::deployment::DeploymentOptions::from_toml("d.toml", &toml)

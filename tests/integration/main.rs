@@ -32,4 +32,5 @@ mod sweep_checkpoint;
 mod validate_cli;
 mod variability_cli;
 mod verify_cli;
+mod workload_prefix;
 mod workload_trace;
