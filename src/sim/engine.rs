@@ -220,6 +220,25 @@ impl Engine {
         }
     }
 
+    /// Prompt tokens routed to this engine and not yet prefilled: the queued requests' whole
+    /// prefill targets plus what the running prefills have left (the KV router's prefill load).
+    pub fn pending_prefill_tokens(&self, reqs: &RequestSlab) -> u64 {
+        let queued: u64 = self
+            .waiting
+            .iter()
+            .map(|&s| u64::from(reqs.get(s).prefill_target))
+            .sum();
+        let running: u64 = self
+            .prefilling
+            .iter()
+            .map(|&s| {
+                let r = reqs.get(s);
+                u64::from(r.prefill_target.saturating_sub(r.prefilled))
+            })
+            .sum();
+        queued + running
+    }
+
     /// Requests running (prefilling or decoding).
     #[inline]
     pub fn running(&self) -> u32 {

@@ -394,6 +394,25 @@ impl Simulation<'_> {
         }
     }
 
+    /// Closed loop: the client of a request that ended at `now` (completed, or dropped) sends
+    /// its next request — the next turn of its session after the think time, or, when it was
+    /// not in a session or its session is over, a new request (a new session's first turn).
+    fn next_closed_request(&mut self, content: Option<workload::content::ContentRef>, now: u64) {
+        if let Some(workload::content::ContentRef {
+            content: workload::content::Content::Session { session },
+            ..
+        }) = content
+        {
+            if let Some((think_ns, shape)) = self.gen.next_turn(session) {
+                let at = now.saturating_add(think_ns);
+                let slot = self.new_request(shape, at);
+                self.schedule(now, think_ns, Event::Arrival(slot));
+                return;
+            }
+        }
+        self.push_next_closed_arrival(now);
+    }
+
     fn run(&mut self) -> Result<SimOutcome> {
         match &self.spec.workload.load {
             LoadSpec::Concurrency(n) => {
@@ -489,7 +508,7 @@ impl Simulation<'_> {
             self.rejected += 1;
             self.reqs.remove(slot);
             if self.closed_loop {
-                self.push_next_closed_arrival(now);
+                self.next_closed_request(r.content, now);
             }
             return;
         }
@@ -501,13 +520,14 @@ impl Simulation<'_> {
     }
 
     /// Dynamo's KV-aware choice of a worker among the first `n` for `slot` (see
-    /// [`router::kv_pick`]): cost = `kv_overlap_weight × (prompt blocks − blocks the worker has
-    /// cached) + the worker's KV blocks in use`.
+    /// [`router::kv_pick`]): cost = `kv_overlap_weight × prefill blocks + the worker's KV blocks
+    /// in use`, where prefill blocks = (the worker's pending prefill tokens + the prompt's tokens
+    /// it does not have cached) ÷ block size.
     fn kv_route(&mut self, slot: u32, n: usize) -> usize {
         let r = *self.reqs.get(slot);
         let dep = &self.spec.deployment;
         let bs = dep.block_size;
-        let prompt_blocks = f64::from(r.isl) / f64::from(bs);
+        let prompt_tokens = f64::from(r.isl);
         let trace = self.spec.workload.trace.as_deref();
         self.route_costs.clear();
         for e in &self.engines[..n] {
@@ -518,9 +538,11 @@ impl Simulation<'_> {
                 }
                 _ => 0,
             };
-            let new_blocks = (prompt_blocks - f64::from(cached)).max(0.0);
+            let new_tokens = (prompt_tokens - f64::from(cached) * f64::from(bs)).max(0.0);
+            let pending = e.pending_prefill_tokens(&self.reqs) as f64;
+            let prefill_blocks = (pending + new_tokens) / f64::from(bs);
             self.route_costs
-                .push(dep.kv_overlap_weight * new_blocks + e.kv.used() as f64);
+                .push(dep.kv_overlap_weight * prefill_blocks + e.kv.used() as f64);
         }
         router::kv_pick(&self.route_costs, dep.router_temperature, &mut self.route_rng)
     }
@@ -584,7 +606,7 @@ impl Simulation<'_> {
         if self.closed_loop {
             // AIPerf semantics: the client sends the next request when this one has finished
             // from its point of view, i.e. at the completion time.
-            self.push_next_closed_arrival(completion_ns);
+            self.next_closed_request(r.content, completion_ns);
         }
     }
 

@@ -81,6 +81,29 @@ pub fn workload_json(w: &WorkloadSpec) -> Value {
     }
     if let Some(t) = &w.trace {
         o.insert("trace".into(), json!(t.source));
+        if t.prefix.is_some() {
+            o.insert("trace_block_size".into(), json!(t.block_tokens()));
+        }
+    }
+    if let Some(p) = &w.shared_prefix {
+        o.insert(
+            "shared_prefix".into(),
+            json!({"groups": p.groups, "prefix_len": dist_json(&p.prefix_len)}),
+        );
+    }
+    if let Some(ss) = &w.sessions {
+        // with sessions, the concurrency is the number of sessions in flight
+        o.insert(
+            "sessions".into(),
+            json!({
+                "turns": dist_json(&ss.turns),
+                "turn_isl": ss.turn_isl.as_ref().map(dist_json),
+                "think_time_ms": ss.think_time_ms.to_string(),
+            }),
+        );
+    }
+    if w.warmup_requests > 0 {
+        o.insert("warmup_requests".into(), json!(w.warmup_requests));
     }
     o.insert("seed".into(), json!(w.seed));
     Value::Object(o)
