@@ -26,7 +26,8 @@
 //! the simulator finishes turns of different sessions (two deployments see the same sessions).
 //!
 //! State: one small entry (24 bytes + map overhead) per session in flight that has more turns,
-//! removed when it ends; O(1) per call (one ChaCha block refill per call, ≈ 100 ns).
+//! removed when it ends; O(1) per call (a map lookup and one ChaCha block refill: ≈ 160 ns a turn
+//! in a release build, against ≈ 17 ns for a Poisson request of fixed lengths).
 
 use super::content::{Content, ContentRef};
 use super::lengths::{LengthDist, RequestShape, Sampler, MAX_TOKENS};
