@@ -326,3 +326,28 @@ fn a_second_turn_hits_its_whole_first_turn_prompt() {
     let e2e0 = get(&rows[0], "e2e_ms") / 1e3;
     assert!((a1 - (a0 + e2e0 + 0.5)).abs() < 1e-6, "{a1} vs {a0} + {e2e0} + 0.5");
 }
+
+/// With one engine whose KV never fills, nothing is evicted and every reusable block is found:
+/// the simulated hit rate equals the infinite-cache bound computed from the trace's `hash_ids`
+/// alone (up to the last partial 16-token block of each prompt, which is never cached).
+#[test]
+fn one_engine_with_unbounded_kv_reaches_the_infinite_cache_bound() {
+    let text =
+        std::fs::read_to_string(crate::util::repo().join("traces/mooncake_conversation.jsonl")).expect("shipped trace");
+    let bound = infinite_cache_hit_rate(&text);
+    let out = crate::util::ok(&[
+        "simulate",
+        "--profile",
+        LLAMA,
+        "--kv-capacity",
+        "200000000",
+        "--trace",
+        "mooncake_conversation",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("summary");
+    let rate = v["metrics"]["prefix_cache_hit_rate"].as_f64().expect("hit rate");
+    println!("one engine, unbounded KV: hit rate {rate:.5}, infinite-cache bound {bound:.5}");
+    assert_eq!(v["prefix_cache"]["engines"][0]["evictions"], 0);
+    assert!(rate <= bound && bound - rate < 0.002, "{rate} vs bound {bound}");
+}
