@@ -149,6 +149,20 @@ pub fn escape_control(s: &str) -> String {
     out
 }
 
+/// What kind of JSON value `v` is (`null`, `a boolean`, `a number`, `a string`, `an array`,
+/// `an object`), for messages such as "expected a number, got a string".
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Reads a whole file, mapping failures to [`Error::Io`].
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, "cannot read", e))

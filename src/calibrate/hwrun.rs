@@ -392,18 +392,6 @@ fn at<'v>(root: &'v Value, path: &[&str]) -> Option<&'v Value> {
     (!v.is_null()).then_some(v)
 }
 
-/// A JSON type name for error messages.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Whether a string spells a non-finite number (`inf`, `Infinity`, `-inf`, `NaN`, …).
 fn non_finite_word(s: &str) -> Option<f64> {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -441,7 +429,10 @@ impl Reader<'_> {
             Value::String(s) if non_finite_word(s).is_some() => {
                 Err(self.err(key(path), format!("expected a finite number, got {s}")))
             }
-            other => Err(self.err(key(path), format!("expected a number, got {}", type_name(other)))),
+            other => Err(self.err(
+                key(path),
+                format!("expected a number, got {}", crate::error::json_kind(other)),
+            )),
         }
     }
 
@@ -490,7 +481,10 @@ impl Reader<'_> {
         match at(root, path) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.err(key(path), format!("expected a string, got {}", type_name(other)))),
+            Some(other) => Err(self.err(
+                key(path),
+                format!("expected a string, got {}", crate::error::json_kind(other)),
+            )),
         }
     }
 
@@ -499,7 +493,10 @@ impl Reader<'_> {
         match at(root, path) {
             None => Ok(None),
             Some(Value::Object(o)) => Ok(Some(o)),
-            Some(other) => Err(self.err(key(path), format!("expected an object, got {}", type_name(other)))),
+            Some(other) => Err(self.err(
+                key(path),
+                format!("expected an object, got {}", crate::error::json_kind(other)),
+            )),
         }
     }
 

@@ -395,13 +395,11 @@ fn flat_number(file: &str, k: &str, v: &Value) -> Result<f64> {
             ))
         }
         other => {
-            let t = match other {
-                Value::Null => "null",
-                Value::Bool(_) => "a boolean",
-                Value::Array(_) => "an array",
-                _ => "an object",
-            };
-            return Err(Error::data(file, k, format!("expected a finite number > 0, got {t}")));
+            return Err(Error::data(
+                file,
+                k,
+                format!("expected a finite number > 0, got {}", crate::error::json_kind(other)),
+            ));
         }
     };
     if !(x.is_finite() && x > 0.0) {

@@ -25,7 +25,7 @@
 
 use super::lengths::MAX_TOKENS;
 use super::trace::{Trace, TraceBlockIds, TraceRow};
-use crate::error::{Error, Result};
+use crate::error::{json_kind, Error, Result};
 use serde_json::Value;
 
 /// Tokens per hash id in Mooncake's traces (the default of `--trace-block-size`).
@@ -110,7 +110,7 @@ fn line_checked(at: &str, text: &[u8], block_tokens: u32) -> Result<Line> {
             return Err(Error::data(
                 at,
                 "json",
-                format!("expected a JSON object {{…}}, got {}; {EXPECTED}", kind(&other)),
+                format!("expected a JSON object {{…}}, got {}; {EXPECTED}", json_kind(&other)),
             ))
         }
         Err(e) => {
@@ -145,7 +145,7 @@ fn line_checked(at: &str, text: &[u8], block_tokens: u32) -> Result<Line> {
                 return Err(Error::data(
                     at,
                     KEY_HASH_IDS,
-                    format!("expected an array of non-negative integers, got {}", kind(h)),
+                    format!("expected an array of non-negative integers, got {}", json_kind(h)),
                 ));
             };
             let most = max_hash_ids(isl, block_tokens);
@@ -316,18 +316,6 @@ fn tokens(at: &str, key: &str, v: Option<&Value>) -> Result<u32> {
         Err(bad(format!("must be ≤ {MAX_TOKENS} tokens, got {}", short(v))))
     } else {
         Ok(x as u32)
-    }
-}
-
-/// What kind of JSON value `v` is, for messages.
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
