@@ -211,8 +211,10 @@ struct Simulation<'a> {
     latency_jitter: Jitter,
     /// The first event that would have passed the horizon (the run stops there).
     past_horizon: Option<(&'static str, u64)>,
-    /// KV router: cost per worker (scratch) and the stream of its softmax draws.
+    /// KV router: cost per worker and the prompt's block identities (scratch), and the stream
+    /// of its softmax draws.
     route_costs: Vec<f64>,
+    route_hashes: Vec<u64>,
     route_rng: rand_chacha::ChaCha8Rng,
 }
 
@@ -331,6 +333,7 @@ pub fn simulate(spec: &SimSpec) -> Result<SimOutcome> {
         latency_jitter: Jitter::new(var.latency_cv, seed, 0),
         past_horizon: None,
         route_costs: Vec::new(),
+        route_hashes: Vec::new(),
         route_rng: crate::workload::sub_stream(seed, crate::workload::Stream::Noise, ROUTER_SUB_STREAM),
     };
     sim.run()
@@ -398,11 +401,7 @@ impl Simulation<'_> {
     /// its next request — the next turn of its session after the think time, or, when it was
     /// not in a session or its session is over, a new request (a new session's first turn).
     fn next_closed_request(&mut self, content: Option<workload::content::ContentRef>, now: u64) {
-        if let Some(workload::content::ContentRef {
-            content: workload::content::Content::Session { session },
-            ..
-        }) = content
-        {
+        if let Some(session) = content.and_then(|c| c.session()) {
             if let Some((think_ns, shape)) = self.gen.next_turn(session) {
                 let at = now.saturating_add(think_ns);
                 let slot = self.new_request(shape, at);
@@ -528,16 +527,32 @@ impl Simulation<'_> {
         let dep = &self.spec.deployment;
         let bs = dep.block_size;
         let prompt_tokens = f64::from(r.isl);
+        // the prompt's block identities, computed once and only as far as some worker's
+        // cached prefix reaches (most lookups stop after a few blocks)
         let trace = self.spec.workload.trace.as_deref();
+        let max = ((r.isl.max(1) - 1) / bs) as usize;
+        let mut ids = r
+            .content
+            .map(|c| workload::content::BlockHashes::new(c, bs, trace).take(max));
+        let known = &mut self.route_hashes;
+        known.clear();
         self.route_costs.clear();
         for e in &self.engines[..n] {
-            let cached = match (&e.cache, r.content) {
-                (Some(c), Some(content)) => {
-                    let max = (r.isl.max(1) - 1) / bs;
-                    c.probe(workload::content::BlockHashes::new(content, bs, trace), max).0
+            let mut cached = 0u32;
+            if let (Some(c), Some(ids)) = (&e.cache, ids.as_mut()) {
+                loop {
+                    if cached as usize == known.len() {
+                        match ids.next() {
+                            Some(h) => known.push(h),
+                            None => break,
+                        }
+                    }
+                    if !c.contains(known[cached as usize]) {
+                        break;
+                    }
+                    cached += 1;
                 }
-                _ => 0,
-            };
+            }
             let new_tokens = (prompt_tokens - f64::from(cached) * f64::from(bs)).max(0.0);
             let pending = e.pending_prefill_tokens(&self.reqs) as f64;
             let prefill_blocks = (pending + new_tokens) / f64::from(bs);

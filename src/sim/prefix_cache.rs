@@ -28,6 +28,7 @@
 //! Cost: a hash-map operation per block looked up, registered or freed; the map and the LRU
 //! queue are bounded by the engine's KV capacity, not by the workload.
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap, VecDeque};
 
 /// A cached block: how many running requests use it, and when it was last freed.
@@ -78,17 +79,7 @@ impl PrefixCache {
         self.cached_free
     }
 
-    /// Blocks in the cache (in use or free).
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// True when nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    /// Whether `hash` is cached.
+    /// Whether the block `hash` is cached (in use or free).
     #[inline]
     pub fn contains(&self, hash: u64) -> bool {
         self.map.contains_key(&hash)
@@ -135,8 +126,10 @@ impl PrefixCache {
     pub fn register_held(&mut self, hashes: impl Iterator<Item = u64>) -> (u32, u32) {
         let (mut dup, mut revived) = (0, 0);
         for h in hashes {
-            match self.map.get_mut(&h) {
-                Some(e) => {
+            // one lookup per block: the entry API finds or inserts
+            match self.map.entry(h) {
+                MapEntry::Occupied(mut o) => {
+                    let e = o.get_mut();
                     dup += 1;
                     if e.refs == 0 {
                         revived += 1;
@@ -144,8 +137,8 @@ impl PrefixCache {
                     }
                     e.refs += 1;
                 }
-                None => {
-                    self.map.insert(h, Entry { refs: 1, freed_at: 0 });
+                MapEntry::Vacant(v) => {
+                    v.insert(Entry { refs: 1, freed_at: 0 });
                 }
             }
         }
@@ -177,7 +170,7 @@ impl PrefixCache {
     pub fn insert_free(&mut self, hashes_tail_first: impl Iterator<Item = u64>) -> u32 {
         let mut cached = 0;
         for h in hashes_tail_first {
-            if let std::collections::hash_map::Entry::Vacant(v) = self.map.entry(h) {
+            if let MapEntry::Vacant(v) = self.map.entry(h) {
                 self.clock += 1;
                 v.insert(Entry {
                     refs: 0,

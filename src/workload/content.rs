@@ -59,6 +59,19 @@ pub struct ContentRef {
     pub covered_tokens: u32,
 }
 
+impl ContentRef {
+    /// The session key of a multi-turn session's turn (what
+    /// [`RequestGenerator::next_turn`](super::RequestGenerator::next_turn) takes), `None` for
+    /// other content.
+    #[inline]
+    pub fn session(&self) -> Option<u64> {
+        match self.content {
+            Content::Session { session } => Some(session),
+            _ => None,
+        }
+    }
+}
+
 /// SplitMix64 finaliser: a bijective 64-bit mix (good avalanche, 3 multiplies).
 #[inline]
 pub fn mix64(mut z: u64) -> u64 {

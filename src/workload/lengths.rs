@@ -36,10 +36,7 @@ impl RequestShape {
     /// other requests.
     #[inline]
     pub fn session(&self) -> Option<u64> {
-        match self.content?.content {
-            super::content::Content::Session { session } => Some(session),
-            _ => None,
-        }
+        self.content?.session()
     }
 }
 
