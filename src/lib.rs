@@ -25,6 +25,7 @@
 //! * [`error`] — typed errors naming file, field and expectation.
 
 pub mod analytic;
+pub mod api;
 pub mod bench;
 pub mod calibrate;
 pub mod cli;

@@ -15,17 +15,10 @@ fn main() {
                     0
                 });
             }
-            // One line: clap's message without the usage block.
-            let text = e.render().to_string();
-            let msg: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .take_while(|l| !l.starts_with("Usage:"))
-                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
-                .collect();
-            let msg = msg.join(" ");
-            let msg = msg.trim_start_matches("error: ").replace("  ", " ");
-            eprintln!("slasim: error: {}", slasim::error::escape_control(msg.trim()));
+            eprintln!(
+                "slasim: error: {}",
+                slasim::error::escape_control(&slasim::cli::clap_error_line(&e))
+            );
             std::process::exit(2);
         }
     };

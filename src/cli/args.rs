@@ -97,6 +97,13 @@ pub struct DeploymentFlags {
     /// lowest cost wins; ties go to the lowest index).
     #[arg(long, value_name = "T", help_heading = "Deployment")]
     pub router_temperature: Option<f64>,
+    /// Deployment settings given as data instead of a file (the Python package's
+    /// `deployment={...}`), in the deployment file's schema; flags override them. Not a flag.
+    #[arg(skip)]
+    pub inline_deployment: Option<DeploymentOptions>,
+    /// Calibration parameters given as data instead of `--calibration FILE`. Not a flag.
+    #[arg(skip)]
+    pub inline_calibration: Option<Calibration>,
 }
 
 impl DeploymentFlags {
@@ -128,24 +135,45 @@ impl DeploymentFlags {
 
     /// True when nothing selects a deployment, so the embedded default applies.
     pub fn is_default(&self) -> bool {
-        self.profile.is_none() && self.deployment.is_none()
+        self.profile.is_none() && self.deployment.is_none() && self.inline_deployment.is_none()
     }
 
     /// Resolves the profile and builds the deployment.
     pub fn resolve(&self) -> Result<(Profile, Deployment)> {
+        let (opts, keys, name) = self.layered_options()?;
+        let prof = profile::resolve(&name).map_err(|e| keys.attribute(e))?;
+        let dep = self.build(&opts, &keys, &prof)?;
+        Ok((prof, dep))
+    }
+
+    /// Builds the deployment from [`Self::layered_options`] on an already resolved profile.
+    pub fn build(&self, opts: &DeploymentOptions, keys: &FileKeys, prof: &Profile) -> Result<Deployment> {
+        opts.build(prof).map_err(|e| keys.attribute(e))
+    }
+
+    /// The deployment settings as layered (file or inline data, overridden by flags), which
+    /// of them came from the file, and the profile they name.
+    pub fn layered_options(&self) -> Result<(DeploymentOptions, FileKeys, String)> {
         let flags = self.options();
-        let (base, keys) = match &self.deployment {
-            Some(p) => {
+        let (base, keys) = match (&self.deployment, &self.inline_deployment) {
+            (Some(_), Some(_)) => {
+                return Err(Error::usage(
+                    "deployment",
+                    "give a deployment file or deployment data, not both",
+                ))
+            }
+            (None, Some(o)) => (o.clone(), FileKeys::new("deployment", o, &flags)),
+            (Some(p), None) => {
                 let o = DeploymentOptions::load(p)?;
                 let keys = FileKeys::new(&p.display().to_string(), &o, &flags);
                 (o, keys)
             }
-            None if self.profile.is_none() => (
+            (None, None) if self.profile.is_none() => (
                 toml::from_str(DEFAULT_DEPLOYMENT_TOML)
                     .map_err(|e| Error::toml("embedded default deployment", DEFAULT_DEPLOYMENT_TOML, &e))?,
                 FileKeys::default(),
             ),
-            None => (DeploymentOptions::default(), FileKeys::default()),
+            (None, None) => (DeploymentOptions::default(), FileKeys::default()),
         };
         let opts = base.overridden_by(&flags);
         let name = opts.profile.clone().ok_or_else(|| {
@@ -154,16 +182,19 @@ impl DeploymentFlags {
                 "no profile: give --profile NAME|PATH or a deployment file with `profile = …`",
             )
         })?;
-        let prof = profile::resolve(&name).map_err(|e| keys.attribute(e))?;
-        let dep = opts.build(&prof).map_err(|e| keys.attribute(e))?;
-        Ok((prof, dep))
+        Ok((opts, keys, name))
     }
 
     /// The calibration parameters (neutral without `--calibration`).
     pub fn calibration(&self) -> Result<Calibration> {
-        match &self.calibration {
-            Some(p) => Calibration::load(p),
-            None => Ok(Calibration::default()),
+        match (&self.calibration, &self.inline_calibration) {
+            (Some(_), Some(_)) => Err(Error::usage(
+                "calibration",
+                "give a calibration file or calibration data, not both",
+            )),
+            (Some(p), None) => Calibration::load(p),
+            (None, Some(c)) => Ok(c.clone()),
+            (None, None) => Ok(Calibration::default()),
         }
     }
 }
@@ -238,10 +269,16 @@ impl JsonOut {
         }
     }
 
-    /// Writes `v` as pretty JSON (2-space indent, trailing newline) to stdout or the file.
+    /// Writes `v` as pretty JSON (2-space indent, trailing newline) to stdout or the file
+    /// (or, inside [`capture_json`], keeps it as the captured value instead of printing it).
     pub fn write<T: serde::Serialize>(&self, v: &T) -> Result<()> {
         match self {
             JsonOut::File(p) => crate::output::write_json(p, v),
+            JsonOut::Stdout if capturing() => {
+                let v = serde_json::to_value(v).map_err(|e| Error::data("(captured)", "(json)", e.to_string()))?;
+                keep_captured(v);
+                Ok(())
+            }
             JsonOut::Stdout => {
                 let s =
                     serde_json::to_string_pretty(v).map_err(|e| Error::data("(stdout)", "(json)", e.to_string()))?;
@@ -255,12 +292,48 @@ impl JsonOut {
     pub fn write_text(&self, text: &str) -> Result<()> {
         match self {
             JsonOut::File(p) => crate::output::write_atomic(p, text.as_bytes()),
+            JsonOut::Stdout if capturing() => {
+                let v = serde_json::from_str(text).map_err(|e| Error::data("(captured)", "(json)", e.to_string()))?;
+                keep_captured(v);
+                Ok(())
+            }
             JsonOut::Stdout => {
                 print!("{text}");
                 Ok(())
             }
         }
     }
+}
+
+thread_local! {
+    /// `Some` while [`capture_json`] runs on this thread: the JSON the command printed, if any.
+    static CAPTURED: std::cell::RefCell<Option<Option<serde_json::Value>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn capturing() -> bool {
+    CAPTURED.with(|c| c.borrow().is_some())
+}
+
+fn keep_captured(v: serde_json::Value) {
+    CAPTURED.with(|c| *c.borrow_mut() = Some(Some(v)));
+}
+
+/// Runs `f` (a command given `--json` to stdout) with its JSON output kept as a value instead of
+/// printed, for programs that embed the commands (the Python package). The capture is per
+/// thread, so commands on several threads capture their own output. Returns `f`'s result and
+/// the JSON it wrote last, if any.
+pub fn capture_json<T>(f: impl FnOnce() -> Result<T>) -> (Result<T>, Option<serde_json::Value>) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CAPTURED.with(|c| *c.borrow_mut() = None);
+        }
+    }
+    CAPTURED.with(|c| *c.borrow_mut() = Some(None));
+    let _reset = Reset;
+    let r = f();
+    let v = CAPTURED.with(|c| c.borrow_mut().take().flatten());
+    (r, v)
 }
 
 /// Parses the value of `--json`: `-` is stdout, anything else a file path.

@@ -11,7 +11,7 @@ mod merge_cmd;
 mod plan_cmd;
 mod profile_cmd;
 pub mod progress;
-mod simulate_cmd;
+pub mod simulate_cmd;
 mod sweep_cmd;
 mod validate_cmd;
 mod verify_cmd;
@@ -73,6 +73,20 @@ where
 {
     let m = command().try_get_matches_from(args)?;
     Cli::from_arg_matches(&m)
+}
+
+/// A command-line parse error as one line: clap's message without the usage block, the
+/// "For more information" hint or the leading `error: `.
+pub fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let msg: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:"))
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect();
+    let msg = msg.join(" ");
+    msg.trim_start_matches("error: ").replace("  ", " ").trim().to_string()
 }
 
 /// Subcommands.

@@ -3,6 +3,7 @@
 use super::args::JsonOut;
 use crate::error::{Error, Result};
 use crate::output::text_table;
+use crate::profile::query::{positive, QueryPoint};
 use crate::profile::{self, facts, Profile, Role};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -203,20 +204,6 @@ pub fn run(a: ProfileArgs) -> Result<i32> {
     }
 }
 
-fn positive(flag: &str, v: f64) -> Result<()> {
-    if !(v.is_finite() && v > 0.0) {
-        return Err(Error::usage(flag, format!("must be a positive number, got {v}")));
-    }
-    Ok(())
-}
-
-fn engine_for(p: &Profile, tp: Option<u32>, role: Role) -> Result<&crate::profile::EngineProfile> {
-    match role {
-        Role::Prefill => p.prefill_engine(tp, "--tp"),
-        _ => p.decode_engine(tp, "--tp"),
-    }
-}
-
 fn query(
     p: &Profile,
     tp: Option<u32>,
@@ -226,69 +213,27 @@ fn query(
     ctx: Option<f64>,
     json: Option<&JsonOut>,
 ) -> Result<i32> {
-    if let Some(isl) = isl {
-        positive("--isl", isl)?;
-        let role = if role == Some("decode") {
-            Role::Decode
-        } else {
-            Role::Prefill
-        };
-        let e = engine_for(p, tp, role)?;
-        let c = e.prefill.as_ref().ok_or_else(|| {
-            Error::usage(
-                "--role",
-                format!("the {} engine at TP{} has no prefill curve", e.role, e.tp),
-            )
-        })?;
-        let (t, th) = (c.ttft_ms(isl), c.thpt_per_gpu(isl));
-        if let Some(j) = json {
-            j.write_text(&format!(
-                "{}\n",
-                serde_json::json!({"ttft_ms": t, "prefill_thpt_per_gpu": th})
-            ))?;
+    let point = match (isl, kv, ctx) {
+        (Some(isl), _, _) => QueryPoint::Prefill { isl },
+        (None, Some(kv_usage), Some(context)) => QueryPoint::Decode { kv_usage, context },
+        _ => {
+            return Err(Error::usage(
+                "profile query",
+                "give --isl N, or --kv-usage U with --context C",
+            ))
         }
-        if !json.is_some_and(JsonOut::is_stdout) {
-            println!(
-                "TTFT({isl} tokens) = {t:.3} ms; prefill throughput = {th:.1} tokens/s/GPU ({} TP{})",
-                e.role, e.tp
-            );
-        }
-        return Ok(0);
-    }
-    let (Some(u), Some(c)) = (kv, ctx) else {
-        return Err(Error::usage(
-            "profile query",
-            "give --isl N, or --kv-usage U with --context C",
-        ));
     };
-    if !(u.is_finite() && u >= 0.0) {
-        return Err(Error::usage("--kv-usage", format!("must be ≥ 0, got {u}")));
-    }
-    positive("--context", c)?;
-    let role = if role == Some("prefill") {
-        Role::Prefill
-    } else {
-        Role::Decode
+    let role = match role {
+        Some("prefill") => Some(Role::Prefill),
+        Some("decode") => Some(Role::Decode),
+        _ => None,
     };
-    let e = engine_for(p, tp, role)?;
-    let d = e.decode.as_ref().ok_or_else(|| {
-        Error::usage(
-            "--role",
-            format!("the {} engine at TP{} has no decode surface", e.role, e.tp),
-        )
-    })?;
-    let (itl, th) = (d.itl_ms(u, c), d.thpt_per_gpu(u, c));
+    let answer = profile::query::query(p, tp, role, point)?;
     if let Some(j) = json {
-        j.write_text(&format!(
-            "{}\n",
-            serde_json::json!({"itl_ms": itl, "decode_thpt_per_gpu": th})
-        ))?;
+        j.write_text(&format!("{}\n", answer.json()))?;
     }
     if !json.is_some_and(JsonOut::is_stdout) {
-        println!(
-            "ITL(kv_usage {u}, context {c}) = {itl:.3} ms; decode throughput = {th:.1} tokens/s/GPU ({} TP{})",
-            e.role, e.tp
-        );
+        println!("{}", answer.text());
     }
     Ok(0)
 }

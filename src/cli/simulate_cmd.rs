@@ -4,6 +4,7 @@ use super::args::{json_out, DeploymentFlags, JsonOut, SlaFlags, WorkloadFlags};
 use crate::error::Result;
 use crate::metrics::{write_requests_csv, AiperfContext};
 use crate::output::{text_table, write_atomic};
+use crate::sim::deployment::Deployment;
 use crate::sim::summary::{load_label, summary_json};
 use crate::sim::variability::Variability;
 use crate::sim::{metrics_mode_for, simulate, MetricsMode, SimOutcome, SimSpec, MAX_EXACT_REQUESTS};
@@ -82,14 +83,19 @@ pub fn with_label(path: &Path, label: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Runs `simulate`.
-pub fn run(a: SimulateArgs) -> Result<i32> {
+/// The simulations `a` asks for: one spec per load level, on the resolved deployment.
+pub fn specs(a: &SimulateArgs) -> Result<Vec<SimSpec>> {
     let (_profile, dep) = a.deployment.resolve()?;
+    specs_on(a, &dep, a.requests_csv.as_ref().map(|_| "--requests-csv"))
+}
+
+/// [`specs`] on an already built deployment; `per_request` names what needs every request's
+/// record (`--requests-csv`), which runs too large to keep them refuse.
+pub fn specs_on(a: &SimulateArgs, dep: &Deployment, per_request: Option<&str>) -> Result<Vec<SimSpec>> {
     let cal = a.deployment.calibration()?;
     let sla = a.sla.sla()?;
     let workloads = a.workload.workloads()?;
     let variability = Variability::parse("--variability", &a.variability)?;
-    let per_request = a.requests_csv.as_ref().map(|_| "--requests-csv");
     let mut specs: Vec<SimSpec> = Vec::with_capacity(workloads.len());
     for w in workloads {
         let (metrics, by_size) = metrics_mode_for(w.expected_requests(), per_request, MAX_EXACT_REQUESTS)?;
@@ -110,6 +116,12 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
             variability,
         });
     }
+    Ok(specs)
+}
+
+/// Simulates every spec, in parallel across load levels (rayon), with a progress bar on an
+/// interactive stderr.
+pub fn simulate_all(specs: &[SimSpec]) -> Result<Vec<SimOutcome>> {
     let bar = super::progress::bar(specs.len() as u64, "simulating");
     let outcomes: Vec<Result<SimOutcome>> = specs
         .par_iter()
@@ -120,7 +132,17 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
         })
         .collect();
     bar.finish_and_clear();
-    let outcomes: Vec<SimOutcome> = outcomes.into_iter().collect::<Result<_>>()?;
+    outcomes.into_iter().collect()
+}
+
+/// Runs `simulate`.
+pub fn run(a: SimulateArgs) -> Result<i32> {
+    let specs = specs(&a)?;
+    let outcomes = simulate_all(&specs)?;
+    let Some(first) = specs.first() else {
+        return Ok(0);
+    };
+    let (dep, cal, sla) = (&first.deployment, &first.calibration, first.sla);
 
     let text = !super::args::json_to_stdout(&a.json);
     if text {
@@ -190,7 +212,7 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
         }
     }
     if text && a.deployment.is_default() && a.deployment.calibration.is_none() && a.workload.is_default_load() {
-        print!("{}", default_vs_measured(&dep, sla, a.workload.seed)?);
+        print!("{}", default_vs_measured(dep, sla, a.workload.seed)?);
     }
     Ok(0)
 }

@@ -304,6 +304,17 @@ impl WorkloadFlags {
 pub const DEFAULT_CONCURRENCY: [u32; 4] = [1, 4, 7, 9];
 
 impl WorkloadFlags {
+    /// True when some flag names the load (sessions, concurrency, rates, a trace); without one,
+    /// the CLI runs the embedded default's levels ([`DEFAULT_CONCURRENCY`]).
+    pub fn names_a_load(&self) -> bool {
+        !(self.sessions.is_empty()
+            && self.concurrency.is_empty()
+            && self.rps.is_empty()
+            && self.sinusoid.is_none()
+            && self.rate_file.is_none()
+            && self.trace.is_none())
+    }
+
     /// True when no flag chose the load or lengths (the embedded default workload applies).
     pub fn is_default_load(&self) -> bool {
         self.concurrency.is_empty()

@@ -31,7 +31,9 @@ mod requests_csv;
 
 pub use aiperf::AiperfContext;
 pub use percentile::percentile_sorted;
-pub use requests_csv::{requests_csv_bytes, write_requests_csv, REQUESTS_CSV_COLUMNS};
+pub use requests_csv::{
+    request_row, requests_csv_bytes, sorted_by_id, write_requests_csv, RequestCell, REQUESTS_CSV_COLUMNS,
+};
 
 use histogram::{to_key, Dist, JointHist};
 use percentile::{Summary, IDX_P50, IDX_P90, IDX_P95, IDX_P99};

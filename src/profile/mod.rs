@@ -13,6 +13,7 @@ pub mod npz;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod prefill;
+pub mod query;
 pub mod shipped;
 pub mod step_model;
 pub mod validate;

@@ -7,6 +7,7 @@ use super::{Origin, Profile, Role};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 struct Embedded {
     name: &'static str,
@@ -128,7 +129,20 @@ pub fn names() -> Vec<&'static str> {
 
 /// The shipped profile called `name`, if there is one.
 pub fn by_name(name: &str) -> Option<Result<Profile>> {
-    SHIPPED.iter().find(|e| e.name == name).map(load_embedded)
+    shared(name).map(|r| r.map(|p| Profile::clone(&p)))
+}
+
+/// The shipped profile called `name`, parsed from its embedded files once per process and
+/// shared: programs that simulate thousands of times (the Python package) skip both the npz
+/// decoding and the copy. A failed parse is not kept, so its error is reported every call.
+pub fn shared(name: &str) -> Option<Result<Arc<Profile>>> {
+    static PARSED: OnceLock<Vec<OnceLock<Arc<Profile>>>> = OnceLock::new();
+    let i = SHIPPED.iter().position(|e| e.name == name)?;
+    let slots = PARSED.get_or_init(|| SHIPPED.iter().map(|_| OnceLock::new()).collect());
+    if let Some(p) = slots[i].get() {
+        return Some(Ok(Arc::clone(p)));
+    }
+    Some(load_embedded(&SHIPPED[i]).map(|p| Arc::clone(slots[i].get_or_init(|| Arc::new(p)))))
 }
 
 /// All shipped profiles.
