@@ -18,6 +18,8 @@ from slasim import errors
         ({"sla": {"ttft": 0}}, ["--ttft", "0"], slasim.UsageError),
         ({"calibration": "no-such-calibration.json"}, ["--calibration", "no-such-calibration.json"], slasim.FileError),
         ({"variability": "loud"}, ["--variability", "loud"], slasim.UsageError),
+        ({"workload": {"arrival": "zipf"}}, ["--arrival", "zipf"], slasim.UsageError),
+        ({"workload": {"requests": "many"}}, ["--requests", "many"], slasim.UsageError),
     ],
 )
 def test_same_message_as_the_cli(kwargs, words, cls, cli_error):

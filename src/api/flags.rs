@@ -19,7 +19,19 @@ pub enum FlagGroup {
 }
 
 impl FlagGroup {
-    fn args(self) -> Vec<clap::Arg> {
+    /// The group's flags (built once per process for the groups `simulate` uses on every call).
+    fn args(self) -> std::borrow::Cow<'static, [clap::Arg]> {
+        use std::sync::OnceLock;
+        static WORKLOAD: OnceLock<Vec<clap::Arg>> = OnceLock::new();
+        static SLA: OnceLock<Vec<clap::Arg>> = OnceLock::new();
+        match self {
+            FlagGroup::Workload => WORKLOAD.get_or_init(|| self.build()).as_slice().into(),
+            FlagGroup::Sla => SLA.get_or_init(|| self.build()).as_slice().into(),
+            FlagGroup::Command(_) => self.build().into(),
+        }
+    }
+
+    fn build(self) -> Vec<clap::Arg> {
         let cmd = match self {
             FlagGroup::Workload => crate::cli::args::WorkloadFlags::augment_args(Command::new("workload")),
             FlagGroup::Sla => crate::cli::args::SlaFlags::augment_args(Command::new("sla")),

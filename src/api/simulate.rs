@@ -5,13 +5,13 @@ use super::flags::{flags_from_map, FlagGroup};
 use super::{catch, ApiError};
 use crate::cli::args::DEFAULT_CONCURRENCY;
 use crate::cli::simulate_cmd::{specs_on, SimulateArgs};
-use crate::cli::Command;
 use crate::error::Error;
 use crate::metrics::{request_row, sorted_by_id, REQUESTS_CSV_COLUMNS};
 use crate::sim::calibration::Calibration;
 use crate::sim::deployment::DeploymentOptions;
 use crate::sim::summary::summary_json;
 use crate::sim::{simulate as run_one, SimOutcome, SimSpec};
+use clap::{Args, FromArgMatches};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -61,7 +61,7 @@ pub struct SimulateOutput {
 
 /// The command-line words of `req` (everything but the data inputs).
 fn words(req: &SimulateRequest) -> Result<Vec<String>, Error> {
-    let mut w = vec!["slasim".to_string(), "simulate".to_string()];
+    let mut w = vec!["slasim simulate".to_string()];
     if let Some(p) = &req.profile {
         w.push(format!("--profile={p}"));
     }
@@ -85,13 +85,7 @@ fn words(req: &SimulateRequest) -> Result<Vec<String>, Error> {
 /// The parsed `simulate` arguments of `req`, data inputs included.
 fn arguments(req: &SimulateRequest) -> Result<SimulateArgs, ApiError> {
     let argv = words(req)?;
-    let cli = crate::cli::try_parse_from(&argv).map_err(|e| ApiError::from_clap(&e))?;
-    let Command::Simulate(mut a) = cli.command else {
-        return Err(ApiError {
-            class: super::ErrorClass::Internal,
-            message: "internal error: the simulate words did not parse as `simulate`".into(),
-        });
-    };
+    let mut a = parse_simulate(&argv).map_err(|e| ApiError::from_clap(&e))?;
     if let Some(Input::Data(v)) = &req.deployment {
         let o: DeploymentOptions = serde_json::from_value(v.clone())
             .map_err(|e| Error::data("deployment", "(data)", format!("is not a deployment: {e}")))?;
@@ -106,7 +100,28 @@ fn arguments(req: &SimulateRequest) -> Result<SimulateArgs, ApiError> {
     if !a.workload.names_a_load() {
         a.workload.concurrency = vec![i64::from(DEFAULT_CONCURRENCY[0])];
     }
-    Ok(*a)
+    Ok(a)
+}
+
+thread_local! {
+    /// The `simulate` subcommand's parser, built once per thread: building the whole command
+    /// tree took more time than a small simulation.
+    static SIMULATE_PARSER: std::cell::RefCell<Option<clap::Command>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `argv` (a program name, then `simulate`'s flags) parsed with the CLI's rules.
+fn parse_simulate(argv: &[String]) -> Result<SimulateArgs, clap::Error> {
+    SIMULATE_PARSER.with(|p| {
+        let mut p = p.borrow_mut();
+        let cmd = p.get_or_insert_with(|| {
+            crate::cli::command()
+                .find_subcommand("simulate")
+                .cloned()
+                .unwrap_or_else(|| SimulateArgs::augment_args(clap::Command::new("simulate")))
+        });
+        let m = cmd.try_get_matches_from_mut(argv)?;
+        SimulateArgs::from_arg_matches(&m)
+    })
 }
 
 /// The records of one run as columns (see [`SimulateOutput::records`]).
