@@ -193,7 +193,9 @@ impl PyProfile {
                 ))
             }
         };
-        let a = query(&self.inner, tp, role, point).map_err(|e| raise(py, e.into()))?;
+        let a = api::catch(|| query(&self.inner, tp, role, point))
+            .map_err(|e| raise(py, e))?
+            .map_err(|e| raise(py, e.into()))?;
         to_py(py, &a.json())
     }
 
