@@ -8,9 +8,10 @@
 //! directories").
 //!
 //! The aggregate's `input_config` says the run is a slasim prediction:
-//! * `endpoint.model_names` is `["MODEL (slasim)"]`, because AIPerf's default multi-run plots
-//!   group runs by model: a prediction shown beside a measurement of the same model is then
-//!   its own series instead of being joined into the measured curve;
+//! * `endpoint.model_names` is `["MODEL (slasim)"]` (`MODEL (slasim, calibrated)` with a
+//!   calibration, [`model_label`]), because AIPerf's default multi-run plots group runs by
+//!   model: a prediction shown beside a measurement of the same model is then its own series
+//!   instead of being joined into the measured curve;
 //! * `input_config.slasim` holds the prediction's identity ([`Prediction`]): the real model
 //!   name, deployment, GPU, backend, profile, seed, load level, whether calibrated. AIPerf's
 //!   models allow extra fields (`extra="allow"`), and its plot loader keeps `input_config` as a
@@ -36,7 +37,7 @@ pub const AIPERF_JSONL_FILE: &str = "profile_export.jsonl";
 /// What makes a simulated run a slasim prediction, written to `input_config.slasim`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Prediction {
-    /// The model simulated (its real name; `endpoint.model_names` carries it with ` (slasim)`).
+    /// The model simulated (its real name; `endpoint.model_names` carries [`model_label`]).
     pub model: String,
     /// The deployment, short form (`disagg P1xTP1 D1xTP2`).
     pub deployment: String,
@@ -105,7 +106,7 @@ fn mark_prediction(agg: &mut Value, p: &Prediction) {
         return;
     };
     if let Some(ep) = cfg.get_mut("endpoint").and_then(Value::as_object_mut) {
-        ep.insert("model_names".into(), json!([format!("{} (slasim)", p.model)]));
+        ep.insert("model_names".into(), json!([model_label(p)]));
     }
     cfg.insert(
         "slasim".into(),
@@ -123,6 +124,17 @@ fn mark_prediction(agg: &mut Value, p: &Prediction) {
             "timestamps": "simulated-clock ns since simulation start",
         }),
     );
+}
+
+/// The model name AIPerf groups the run by: `MODEL (slasim)`, or `MODEL (slasim, calibrated)`
+/// when a calibration changed the profile's times (so profile-only and calibrated predictions
+/// are separate series too).
+pub fn model_label(p: &Prediction) -> String {
+    if p.calibrated {
+        format!("{} (slasim, calibrated)", p.model)
+    } else {
+        format!("{} (slasim)", p.model)
+    }
 }
 
 /// Checks that `dir` can receive a new run directory: it does not exist, or is an empty
