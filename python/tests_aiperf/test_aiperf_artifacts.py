@@ -7,8 +7,8 @@ requirements.txt; run by `.ci/aiperf-check`, which makes the venv and builds sla
 * AIPerf's plot loader (`ModeDetector`, `DataLoader`) finds and loads the default simulation's
   four levels and, together with them, the shipped real runs of `calibration/runs/` as
   `calibrate --aiperf-dir` lays them out;
-* a real aggregate export alone is not a run for AIPerf (the reason calibrate adds the
-  aggregate-only form), and the `aiperf plot` command loads the directories: its exit status,
+* a real aggregate export alone is not a run for AIPerf (the reason calibrate puts an empty
+  records file beside its copy), and the `aiperf plot` command loads the directories: its exit status,
   output and log are checked; a PNG is required only when a Chrome/Chromium is installed
   (AIPerf's PNG export needs one), otherwise the log must show that only the PNG export failed.
 
@@ -27,7 +27,7 @@ import pytest
 from aiperf.common.models.record_models import MetricRecordInfo
 from aiperf.plot.core.data_loader import DataLoader
 from aiperf.plot.core.mode_detector import ModeDetector
-from aiperf.plot.exceptions import ModeDetectionError
+from aiperf.plot.exceptions import DataLoadError, ModeDetectionError
 
 REPO = Path(__file__).resolve().parents[2]
 RUNS = REPO / "calibration" / "runs" / "qwen3-32b-h200-trtllm-aic"
@@ -119,16 +119,32 @@ def test_aiperfs_plot_loader_loads_the_simulation_and_the_real_runs_together(wor
         assert run.aggregated["input_config"]["slasim"]["seed"] == 1
     for r in REAL:
         real = json.loads((RUNS / f"{r}.json").read_text())
-        measured = loader.load_run(work / "cal" / r / "measured", load_per_request_data=True)
-        assert measured.requests is None, "no per-request records are made up for a measured run"
+        # multi-run loading reads the aggregate only: the measured copy loads as AIPerf wrote it
+        measured = loader.load_run(work / "cal" / r / "measured", load_per_request_data=False)
         assert measured.metadata.model == MODEL
         assert measured.metadata.concurrency == real["input_config"]["loadgen"]["concurrency"]
-        ttft = measured.get_metric("time_to_first_token")
-        assert ttft.p50 == real["time_to_first_token"]["p50"]
+        assert measured.get_metric("time_to_first_token") == real["time_to_first_token"]
+        # its records file is empty: no per-request records are made up for a measured run
+        with pytest.raises(DataLoadError, match="No valid records found"):
+            loader.load_run(work / "cal" / r / "measured", load_per_request_data=True)
         twin = loader.load_run(work / "cal" / r / "simulated", load_per_request_data=True)
         assert twin.metadata.model == f"{MODEL} (slasim, calibrated)"
         assert twin.metadata.concurrency == measured.metadata.concurrency
         assert len(twin.requests) == 100
+
+
+def test_the_dashboards_ttft_vs_throughput_data_holds_every_run(work):
+    """What `aiperf plot --dashboard` draws for the multi-run TTFT-vs-throughput view: the
+    dashboard's own data step keeps all 12 runs (none excluded for missing metrics)."""
+    from aiperf.plot.dashboard.utils import runs_to_dataframe
+
+    loader = DataLoader()
+    runs = [loader.load_run(d, load_per_request_data=False) for d in ModeDetector().find_run_directories([work / "sim", work / "cal"])]
+    out = runs_to_dataframe(runs, "time_to_first_token", "p50", "request_throughput", "avg")
+    assert not out["warnings"], out["warnings"]
+    df = out["df"]
+    assert len(df) == 12
+    assert sorted(df["model"].unique()) == [MODEL, f"{MODEL} (slasim)", f"{MODEL} (slasim, calibrated)"]
 
 
 def test_a_real_aggregate_export_alone_is_not_an_aiperf_run(tmp_path):
@@ -163,7 +179,7 @@ def test_aiperf_plot_command_draws_the_simulation_beside_the_real_runs(work, tmp
     for lv in LEVELS:
         assert f"Loaded aggregated data from {work / 'sim' / lv / 'profile_export_aiperf.json'}" in log
     for r in REAL:
-        assert f"Loaded aggregate-only run from {work / 'cal' / r / 'measured'}" in log
+        assert f"Loaded aggregated data from {work / 'cal' / r / 'measured' / 'profile_export_aiperf.json'}" in log
     assert (
         "found 3 unique values: ['Qwen/Qwen3-32B', 'Qwen/Qwen3-32B (slasim)', 'Qwen/Qwen3-32B (slasim, calibrated)']"
         in log
