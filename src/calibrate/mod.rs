@@ -13,6 +13,7 @@
 //! * [`embedded`] — the shipped measured runs and calibration of the default deployment;
 //! * [`verify`] — comparing an external prediction (e.g. AIConfigurator) with a real run.
 
+pub mod aiperf_twin;
 pub mod compare;
 pub mod embedded;
 pub mod fit;

@@ -113,6 +113,11 @@ pub struct CalibrateArgs {
     /// (before/after a fit) and TTFT / ITL P50 vs load level, measured vs simulated.
     #[arg(long, value_name = "FILE.{png,svg}")]
     pub plot: Option<PathBuf>,
+    /// Write, per run, its simulated twin (at the reported calibration: fitted with --fit) as an
+    /// AIPerf run directory `DIR/RUN/simulated`, beside `DIR/RUN/measured` (the real AIPerf run),
+    /// so `aiperf plot DIR` draws both. DIR must be new or empty.
+    #[arg(long, value_name = "DIR")]
+    pub aiperf_dir: Option<PathBuf>,
 }
 
 /// Runs `calibrate`.
@@ -151,6 +156,9 @@ pub fn run(mut a: CalibrateArgs) -> Result<i32> {
     }
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
+    }
+    if let Some(d) = &a.aiperf_dir {
+        crate::metrics::aiperf_dir::check_target(d, "--aiperf-dir")?;
     }
     check_roles(&a.hw_run, &a.holdout)?;
     let mut runs = Vec::new();
@@ -296,6 +304,10 @@ pub fn run(mut a: CalibrateArgs) -> Result<i32> {
         }));
         write_json(p, &cal)?;
         eprintln!("wrote {}", p.display());
+    }
+    if let Some(d) = &a.aiperf_dir {
+        crate::calibrate::aiperf_twin::write_twin_dir(d, "--aiperf-dir", &targets, &fin.parameters)?;
+        eprintln!("wrote {}", d.display());
     }
     Ok(if fin.gates.pass() { 0 } else { 1 })
 }

@@ -2,8 +2,10 @@
 
 use super::args::{json_out, DeploymentFlags, JsonOut, SlaFlags, WorkloadFlags};
 use crate::error::Result;
+use crate::metrics::aiperf_dir::check_target;
 use crate::metrics::{write_requests_csv, AiperfContext};
 use crate::output::{text_table, write_atomic};
+use crate::sim::aiperf_export::write_aiperf_dir;
 use crate::sim::deployment::Deployment;
 use crate::sim::summary::{load_label, summary_json};
 use crate::sim::variability::Variability;
@@ -68,6 +70,11 @@ pub struct SimulateArgs {
     /// is added to the file name.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub aiperf_json: Option<PathBuf>,
+    /// Write an AIPerf run directory (profile_export_aiperf.json + per-request
+    /// profile_export.jsonl) that `aiperf plot DIR` opens; with several load levels, one
+    /// sub-directory per level (`DIR/c4`). DIR must be new or empty.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub aiperf_dir: Option<PathBuf>,
 }
 
 /// `path` with `-LABEL` inserted before the extension.
@@ -85,8 +92,16 @@ pub fn with_label(path: &Path, label: &str) -> PathBuf {
 
 /// The simulations `a` asks for: one spec per load level, on the resolved deployment.
 pub fn specs(a: &SimulateArgs) -> Result<Vec<SimSpec>> {
+    if let Some(d) = &a.aiperf_dir {
+        check_target(d, "--aiperf-dir")?;
+    }
+    let per_request = match (&a.requests_csv, &a.aiperf_dir) {
+        (Some(_), _) => Some("--requests-csv"),
+        (None, Some(_)) => Some("--aiperf-dir"),
+        (None, None) => None,
+    };
     let (_profile, dep) = a.deployment.resolve()?;
-    specs_on(a, &dep, a.requests_csv.as_ref().map(|_| "--requests-csv"))
+    specs_on(a, &dep, per_request)
 }
 
 /// [`specs`] on an already built deployment; `per_request` names what needs every request's
@@ -210,6 +225,9 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
             text.push('\n');
             write_atomic(&path, text.as_bytes())?;
         }
+    }
+    if let Some(d) = &a.aiperf_dir {
+        write_aiperf_dir(d, "--aiperf-dir", &specs, &outcomes)?;
     }
     if text && a.deployment.is_default() && a.deployment.calibration.is_none() && a.workload.is_default_load() {
         print!("{}", default_vs_measured(dep, sla, a.workload.seed)?);

@@ -25,6 +25,8 @@
 //! it estimates it from a coarse joint histogram (see [`MetricsCollector::goodput_is_exact`]).
 
 mod aiperf;
+pub mod aiperf_dir;
+pub mod aiperf_records;
 mod histogram;
 mod percentile;
 mod requests_csv;

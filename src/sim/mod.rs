@@ -46,6 +46,7 @@
 //! the event loop checks every event time, stopping with [`crate::Error::Horizon`] (exit 2)
 //! instead of wrapping. See [`horizon`].
 
+pub mod aiperf_export;
 pub mod batch;
 pub mod calibration;
 pub mod deployment;

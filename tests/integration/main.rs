@@ -5,6 +5,7 @@
 
 mod util;
 
+mod aiperf_dir;
 mod analytic;
 mod calibrate_cli;
 mod calibrate_gates;
