@@ -3,9 +3,9 @@
 use super::args::{json_out, DeploymentFlags, JsonOut, SlaFlags, WorkloadFlags};
 use crate::error::Result;
 use crate::metrics::aiperf_dir::check_target;
-use crate::metrics::{write_requests_csv, AiperfContext};
+use crate::metrics::write_requests_csv;
 use crate::output::{text_table, write_atomic};
-use crate::sim::aiperf_export::write_aiperf_dir;
+use crate::sim::aiperf_export::{aiperf_context, write_aiperf_dir};
 use crate::sim::deployment::Deployment;
 use crate::sim::summary::{load_label, summary_json};
 use crate::sim::variability::Variability;
@@ -207,19 +207,7 @@ pub fn run(a: SimulateArgs) -> Result<i32> {
         }
         if let Some(p) = &a.aiperf_json {
             let path = if multi { with_label(p, &label) } else { p.clone() };
-            let ctx = AiperfContext {
-                model: s.deployment.model.clone(),
-                concurrency: match s.workload.load {
-                    LoadSpec::Concurrency(n) => Some(n),
-                    _ => None,
-                },
-                request_rate: match &s.workload.load {
-                    LoadSpec::OpenLoop(p) => p.mean_rps(),
-                    _ => None,
-                },
-                request_count: o.metrics.requests_completed,
-                sla,
-            };
+            let ctx = aiperf_context(s, o);
             let v = o.collector.aiperf_json(&ctx);
             let mut text = serde_json::to_string_pretty(&v).unwrap_or_default();
             text.push('\n');
