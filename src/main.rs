@@ -1,6 +1,14 @@
 //! The `slasim` binary: parses the command line and hands it to the library.
 
 fn main() {
+    // A closed pipe (`slasim simulate | head`) ends the process as it ends other Unix tools,
+    // instead of a panic in `println!` (Rust ignores SIGPIPE by default). Only the binary does
+    // this: the library, embedded in Python, keeps the host's handling.
+    #[cfg(unix)]
+    // SAFETY: sets the disposition of one signal before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match slasim::cli::try_parse_from(std::env::args_os()) {
         Ok(c) => c,
         Err(e) => {

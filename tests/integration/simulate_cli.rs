@@ -544,3 +544,32 @@ fn bad_input_exits_2_with_one_line() {
         failures.join("\n---\n")
     );
 }
+
+/// `slasim simulate | head -1`: the reader goes away after one line; slasim ends as other Unix
+/// tools do (SIGPIPE), without a panic message.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(util::bin())
+        .args(["simulate", "--profile", "llama-3.1-8b-fp8/h200/vllm", "--concurrency"])
+        .arg(vec!["2"; 2000].join(","))
+        .args(["--requests", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn slasim");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("read");
+    // the reader is dropped here: the pipe closes with 2,000 table rows (≈ 260 KB, more than a pipe buffer) still to print
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(first.starts_with("nvidia/Llama-3.1-8B"), "{first}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    const SIGPIPE: i32 = 13; // Linux and the BSDs
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{:?} {stderr}", out.status);
+}
