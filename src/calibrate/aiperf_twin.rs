@@ -72,12 +72,8 @@ pub fn write_twin_dir(dir: &Path, flag: &str, targets: &[Target], cal: &Calibrat
     let names = unique_names(&targets.iter().map(|t| t.run.name.clone()).collect::<Vec<_>>());
     let mut entries = Vec::new();
     for (t, name) in targets.iter().zip(names) {
-        let mut spec = t.spec.clone();
-        spec.calibration = cal.clone();
+        let mut spec = t.spec_at(cal, t.seeds.first().copied().unwrap_or(t.spec.workload.seed));
         spec.metrics = MetricsMode::Exact;
-        if let Some(&s) = t.seeds.first() {
-            spec.workload.seed = s;
-        }
         let out = simulate(&spec)?;
         let prefix = PathBuf::from(&name);
         entries.extend(sim_run_entries(&prefix.join("simulated"), &spec, &out, flag)?);

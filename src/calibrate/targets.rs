@@ -26,6 +26,16 @@ pub struct Target {
     pub seeds: Vec<u64>,
 }
 
+impl Target {
+    /// The simulation of this run at calibration `cal` with workload seed `seed`.
+    pub fn spec_at(&self, cal: &Calibration, seed: u64) -> SimSpec {
+        let mut spec = self.spec.clone();
+        spec.calibration = cal.clone();
+        spec.workload.seed = seed;
+        spec
+    }
+}
+
 /// The deployment flags for `run`: the flags given on the command line, completed by what the
 /// run's `config` block states (flags win).
 fn flags_for(run: &HwRun, flags: &DeploymentFlags) -> DeploymentFlags {
@@ -128,9 +138,7 @@ pub fn build_on(
 pub fn simulate_target(t: &Target, cal: &Calibration) -> Result<BTreeMap<Metric, f64>> {
     let mut acc: BTreeMap<Metric, f64> = BTreeMap::new();
     for &seed in &t.seeds {
-        let mut spec = t.spec.clone();
-        spec.calibration = cal.clone();
-        spec.workload.seed = seed;
+        let spec = t.spec_at(cal, seed);
         let out = simulate(&spec)?;
         if out.metrics.requests_completed == 0 {
             // every request was dropped (e.g. ISL + OSL exceeds the KV cache): comparing the

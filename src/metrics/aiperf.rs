@@ -54,7 +54,7 @@ pub struct AiperfContext {
 const PCT_KEYS: [&str; 9] = ["p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99"];
 
 /// A finite JSON number (non-finite → 0; inputs are finite in practice).
-fn num(x: f64) -> Value {
+pub(super) fn num(x: f64) -> Value {
     json!(if x.is_finite() { x } else { 0.0 })
 }
 

@@ -108,22 +108,14 @@ fn mark_prediction(agg: &mut Value, p: &Prediction) {
     if let Some(ep) = cfg.get_mut("endpoint").and_then(Value::as_object_mut) {
         ep.insert("model_names".into(), json!([model_label(p)]));
     }
-    cfg.insert(
-        "slasim".into(),
-        json!({
-            "prediction": true,
-            "version": env!("CARGO_PKG_VERSION"),
-            "model": p.model,
-            "deployment": p.deployment,
-            "gpu": p.gpu,
-            "backend": p.backend,
-            "profile": p.profile,
-            "seed": p.seed,
-            "load": p.load,
-            "calibrated": p.calibrated,
-            "timestamps": "simulated-clock ns since simulation start",
-        }),
-    );
+    let mut slasim = serde_json::Map::new();
+    slasim.insert("prediction".into(), json!(true));
+    slasim.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
+    if let Ok(Value::Object(fields)) = serde_json::to_value(p) {
+        slasim.extend(fields);
+    }
+    slasim.insert("timestamps".into(), json!("simulated-clock ns since simulation start"));
+    cfg.insert("slasim".into(), Value::Object(slasim));
 }
 
 /// The model name AIPerf groups the run by: `MODEL (slasim)`, or `MODEL (slasim, calibrated)`

@@ -23,17 +23,13 @@
 //! Lines are in request-id order (as `--requests-csv`); numbers are Rust's shortest round-trip
 //! decimals; no value is NaN or infinite.
 
-use super::RequestRecord;
+use super::aiperf::num;
+use super::{sorted_by_id, RequestRecord};
 use serde_json::{json, Map, Value};
 
 /// One metric entry, `{"value": v, "unit": unit}`.
 fn metric(m: &mut Map<String, Value>, tag: &str, value: Value, unit: &str) {
     m.insert(tag.to_string(), json!({ "value": value, "unit": unit }));
-}
-
-/// A finite JSON number (non-finite → 0; the record methods are finite).
-fn num(x: f64) -> Value {
-    json!(if x.is_finite() { x } else { 0.0 })
 }
 
 /// The AIPerf record (`MetricRecordInfo`) of one request; `index` is its `session_num`.
@@ -75,10 +71,8 @@ pub fn aiperf_record(r: &RequestRecord, index: u64) -> Value {
 /// The `profile_export.jsonl` bytes: one [`aiperf_record`] per line (each ending in `\n`), in
 /// request-id order (records with equal ids keep their order).
 pub fn aiperf_records_jsonl(records: &[RequestRecord]) -> Vec<u8> {
-    let mut sorted: Vec<&RequestRecord> = records.iter().collect();
-    sorted.sort_by_key(|r| r.id);
     let mut out = Vec::with_capacity(records.len().saturating_mul(600).min(1 << 30));
-    for (i, r) in sorted.into_iter().enumerate() {
+    for (i, r) in sorted_by_id(records).into_iter().enumerate() {
         // serialising a `Value` of strings and finite numbers cannot fail
         out.extend_from_slice(aiperf_record(r, i as u64).to_string().as_bytes());
         out.push(b'\n');
