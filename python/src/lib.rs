@@ -209,12 +209,7 @@ impl PyProfile {
 fn load_profile(py: Python<'_>, name_or_path: String) -> PyResult<PyProfile> {
     let spec = name_or_path.clone();
     let p = py
-        .detach(|| {
-            api::catch(|| match slasim::profile::shipped::shared(&spec) {
-                Some(shipped) => shipped,
-                None => slasim::profile::resolve(&spec).map(Arc::new),
-            })
-        })
+        .detach(|| api::catch(|| slasim::profile::resolve_shared(&spec)))
         .map_err(|e| raise(py, e))?
         .map_err(|e| raise(py, ApiError::profile(e)))?;
     Ok(PyProfile {

@@ -4,15 +4,14 @@
 use super::flags::{flags_from_map, FlagGroup};
 use super::{catch, ApiError};
 use crate::cli::args::DEFAULT_CONCURRENCY;
-use crate::cli::simulate_cmd::{specs_on, SimulateArgs};
+use crate::cli::simulate_cmd::{simulate_all, specs_on, SimulateArgs};
 use crate::error::Error;
 use crate::metrics::{request_row, sorted_by_id, REQUESTS_CSV_COLUMNS};
 use crate::sim::calibration::Calibration;
 use crate::sim::deployment::DeploymentOptions;
 use crate::sim::summary::summary_json;
-use crate::sim::{simulate as run_one, SimOutcome, SimSpec};
+use crate::sim::{SimOutcome, SimSpec};
 use clap::{Args, FromArgMatches};
-use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 
@@ -149,18 +148,10 @@ pub fn simulate(req: &SimulateRequest) -> Result<SimulateOutput, ApiError> {
 fn simulate_inner(req: &SimulateRequest) -> Result<SimulateOutput, ApiError> {
     let a = arguments(req)?;
     let (opts, keys, name) = a.deployment.layered_options()?;
-    let profile = match crate::profile::shipped::shared(&name) {
-        Some(shipped) => shipped,
-        None => crate::profile::resolve(&name).map(std::sync::Arc::new),
-    }
-    .map_err(|e| ApiError::profile(keys.attribute(e)))?;
-    let dep = a.deployment.build(&opts, &keys, &profile)?;
+    let profile = crate::profile::resolve_shared(&name).map_err(|e| ApiError::profile(keys.attribute(e)))?;
+    let dep = opts.build(&profile).map_err(|e| keys.attribute(e))?;
     let specs = specs_on(&a, &dep, req.records.then_some("records"))?;
-    let outcomes: Vec<SimOutcome> = if specs.len() == 1 {
-        vec![run_one(&specs[0])?]
-    } else {
-        specs.par_iter().map(run_one).collect::<Result<_, Error>>()?
-    };
+    let outcomes = simulate_all(&specs)?;
     let summaries = specs.iter().zip(&outcomes).map(|(s, o)| summary_json(s, o)).collect();
     let records = req
         .records

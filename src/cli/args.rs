@@ -142,13 +142,8 @@ impl DeploymentFlags {
     pub fn resolve(&self) -> Result<(Profile, Deployment)> {
         let (opts, keys, name) = self.layered_options()?;
         let prof = profile::resolve(&name).map_err(|e| keys.attribute(e))?;
-        let dep = self.build(&opts, &keys, &prof)?;
+        let dep = opts.build(&prof).map_err(|e| keys.attribute(e))?;
         Ok((prof, dep))
-    }
-
-    /// Builds the deployment from [`Self::layered_options`] on an already resolved profile.
-    pub fn build(&self, opts: &DeploymentOptions, keys: &FileKeys, prof: &Profile) -> Result<Deployment> {
-        opts.build(prof).map_err(|e| keys.attribute(e))
     }
 
     /// The deployment settings as layered (file or inline data, overridden by flags), which

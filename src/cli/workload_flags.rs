@@ -317,12 +317,7 @@ impl WorkloadFlags {
 
     /// True when no flag chose the load or lengths (the embedded default workload applies).
     pub fn is_default_load(&self) -> bool {
-        self.concurrency.is_empty()
-            && self.rps.is_empty()
-            && self.sinusoid.is_none()
-            && self.rate_file.is_none()
-            && self.trace.is_none()
-            && self.sessions.is_empty()
+        !self.names_a_load()
             && self.prefix_groups.is_none()
             && self.isl == "2048"
             && self.osl == "256"

@@ -237,6 +237,15 @@ fn list(v: &[u32]) -> String {
 
 /// Resolves `--profile NAME|PATH`: a shipped profile name, or a path to a directory or file in
 /// one of the layouts [`load`] understands.
+/// [`resolve`], shared: a shipped profile is parsed once per process and the same copy handed
+/// out (programs that simulate thousands of times, the Python package); a path is loaded.
+pub fn resolve_shared(spec: &str) -> Result<std::sync::Arc<Profile>> {
+    match shipped::shared(spec) {
+        Some(p) => p,
+        None => resolve(spec).map(std::sync::Arc::new),
+    }
+}
+
 pub fn resolve(spec: &str) -> Result<Profile> {
     if let Some(p) = shipped::by_name(spec) {
         return p;

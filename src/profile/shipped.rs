@@ -147,7 +147,7 @@ pub fn shared(name: &str) -> Option<Result<Arc<Profile>>> {
 
 /// All shipped profiles.
 pub fn all() -> Result<Vec<Profile>> {
-    SHIPPED.iter().map(load_embedded).collect()
+    SHIPPED.iter().filter_map(|e| by_name(e.name)).collect()
 }
 
 /// The manifest of a shipped profile.
